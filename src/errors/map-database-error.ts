@@ -1,0 +1,111 @@
+import { SessionStoreError, type SessionErrorContext } from "./session-store-error.ts";
+import {
+  DuplicateSessionIdError,
+  InvalidSessionIdError,
+  LockTimeoutError,
+  StoreUnavailableError,
+  TableNotFoundError,
+  TransactionTimeoutError,
+} from "./store-errors.ts";
+
+/** What a driver reports about a failure, however deeply Prisma wrapped it. */
+interface DatabaseFailure {
+  sqlState: string | undefined;
+  kind: string | undefined;
+  prismaCode: string | undefined;
+  message: string;
+}
+
+// Prisma 7 reports raw-query failures as P2010 with the driver adapter's error in
+// `meta.driverAdapterError.cause` ({ originalCode | code, kind, ... }); transaction-API failures as
+// P2028; connection failures as a `kind` without SQLSTATE. A bare `pg` error carries `code` itself.
+function describe(error: unknown): DatabaseFailure | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const e = error as {
+    code?: unknown;
+    message?: unknown;
+    meta?: { driverAdapterError?: { cause?: Record<string, unknown> } };
+    cause?: unknown;
+  };
+  const adapterCause = e.meta?.driverAdapterError?.cause;
+  const prismaCode = typeof e.code === "string" && /^P\d{4}$/.test(e.code) ? e.code : undefined;
+  const message = typeof e.message === "string" ? e.message : String(error);
+  if (adapterCause) {
+    const sqlState = adapterCause["originalCode"] ?? adapterCause["code"];
+    const kind = adapterCause["kind"];
+    return {
+      sqlState: typeof sqlState === "string" ? sqlState : undefined,
+      kind: typeof kind === "string" ? kind : undefined,
+      prismaCode,
+      message: typeof adapterCause["originalMessage"] === "string" ? adapterCause["originalMessage"] : message,
+    };
+  }
+  if (prismaCode) return { sqlState: undefined, kind: undefined, prismaCode, message };
+  if (typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) {
+    return { sqlState: e.code, kind: undefined, prismaCode: undefined, message };
+  }
+  if (typeof e.code === "string" && /^E[A-Z]+$/.test(e.code)) {
+    // Node socket errors (ECONNREFUSED, ECONNRESET, ...) from a bare driver.
+    return { sqlState: undefined, kind: "DatabaseNotReachable", prismaCode: undefined, message };
+  }
+  return undefined;
+}
+
+const unavailableKinds = new Set([
+  "DatabaseNotReachable",
+  "DatabaseDoesNotExist",
+  "DatabaseAccessDenied",
+  "AuthenticationFailed",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TlsConnectionError",
+  "TooManyConnections",
+]);
+
+// Prisma codes for "cannot reach / lost the server" (P1xxx) and a closed connection (P1017).
+const unavailablePrismaCodes = /^P10(0[0-3]|1[0-7])$/;
+
+function isUnavailable(f: DatabaseFailure): boolean {
+  if (f.kind !== undefined && unavailableKinds.has(f.kind)) return true;
+  if (f.prismaCode !== undefined && unavailablePrismaCodes.test(f.prismaCode)) return true;
+  if (f.sqlState === undefined) return /connection (terminated|closed|refused)|ECONNREFUSED|ECONNRESET|Connection terminated/i.test(f.message);
+  // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now;
+  // 53300: too many connections; 3D000: database does not exist; 28xxx: authentication.
+  return /^(08|28)/.test(f.sqlState) || ["57P01", "57P02", "57P03", "53300", "3D000"].includes(f.sqlState);
+}
+
+/**
+ * The one place where database errors become this library's errors. Returns the typed error for a
+ * failure we understand and the original error otherwise (never swallows, never guesses).
+ */
+export function mapDatabaseError(error: unknown, context: SessionErrorContext): unknown {
+  if (error instanceof SessionStoreError) return error;
+  const f = describe(error);
+  if (f === undefined) return error;
+  const ctx = { ...context, cause: error };
+  switch (f.sqlState) {
+    case "23505":
+      return new DuplicateSessionIdError(`Session id already exists: ${context.sessionId ?? "(unknown)"}`, ctx);
+    case "22001":
+      return new InvalidSessionIdError(
+        `Session id is longer than the id column of ${context.table ?? "the table"} can hold (char(32) by default): ${f.message}`,
+        ctx,
+      );
+    case "42P01":
+    case "3F000":
+      return new TableNotFoundError(
+        `table ${context.table ?? ""} does not exist: run \`npx prisma migrate deploy\` (${f.message})`,
+        ctx,
+      );
+    case "55P03":
+      return new LockTimeoutError(`Timed out waiting for the lock on session ${context.sessionId ?? ""}`.trim(), ctx);
+    case "57014":
+      return new TransactionTimeoutError(`Statement timed out: ${f.message}`, ctx);
+  }
+  if (f.kind === "TableDoesNotExist") {
+    return new TableNotFoundError(`table ${context.table ?? ""} does not exist: run \`npx prisma migrate deploy\``, ctx);
+  }
+  if (f.prismaCode === "P2028") return new TransactionTimeoutError(`Transaction timed out: ${f.message}`, ctx);
+  if (isUnavailable(f)) return new StoreUnavailableError(`Session store unavailable: ${f.message}`, ctx);
+  return error;
+}

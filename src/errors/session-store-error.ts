@@ -1,0 +1,40 @@
+/** Where an error happened: the session and the table, when known. */
+export interface SessionErrorContext {
+  sessionId?: string | undefined;
+  table?: string | undefined;
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error this library throws on purpose. Catch it to handle all of them; use the
+ * subclasses (or {@link isSessionStoreError} with a name) to tell them apart.
+ */
+// A registry symbol rather than a module-local one, so that two copies of this package recognise each
+// other's errors.
+const brand = Symbol.for("prisma-pg-session.SessionStoreError");
+
+export class SessionStoreError extends Error {
+  override name: string = "SessionStoreError";
+  declare readonly [brand]: true;
+  readonly sessionId: string | undefined;
+  readonly table: string | undefined;
+
+  constructor(message: string, context: SessionErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.sessionId = context.sessionId;
+    this.table = context.table;
+    Object.defineProperty(this, brand, { value: true });
+  }
+}
+
+/**
+ * Name-based type guard: works across duplicated copies of this package (two versions in one
+ * node_modules), where `instanceof` does not.
+ */
+export function isSessionStoreError<N extends string = string>(
+  error: unknown,
+  name?: N,
+): error is SessionStoreError & { name: N } {
+  if (!(error instanceof Error) || (error as { [brand]?: true })[brand] !== true) return false;
+  return name === undefined || error.name === name;
+}

@@ -1,0 +1,54 @@
+import { SessionStoreError } from "./session-store-error.ts";
+
+/** `materialize` (or an open/read) found no row: the seed's "Object does not exist in the data store". */
+export class SessionNotFoundError extends SessionStoreError {
+  override readonly name = "SessionNotFoundError";
+}
+
+/** A session id that this store cannot hold or that fails validation; raised before any SQL runs. */
+export class InvalidSessionIdError extends SessionStoreError {
+  override readonly name = "InvalidSessionIdError";
+}
+
+/** `insert` of an id that already exists (primary key violation). */
+export class DuplicateSessionIdError extends SessionStoreError {
+  override readonly name = "DuplicateSessionIdError";
+}
+
+/** A stored payload that the serializer cannot decode, or data that it cannot encode. */
+export class CorruptPayloadError extends SessionStoreError {
+  override readonly name = "CorruptPayloadError";
+}
+
+/** A payload larger than the configured `maxPayloadBytes`; nothing was written. */
+export class PayloadTooLargeError extends SessionStoreError {
+  override readonly name = "PayloadTooLargeError";
+}
+
+/** Waiting for a session's row lock took longer than `lockTimeout` (SQLSTATE 55P03). */
+export class LockTimeoutError extends SessionStoreError {
+  override readonly name = "LockTimeoutError";
+}
+
+/**
+ * A transaction or statement ran out of time: Prisma's interactive-transaction `timeout`/`maxWait`
+ * (P2028) or PostgreSQL's `statement_timeout` (57014). Everything in it was rolled back.
+ */
+export class TransactionTimeoutError extends SessionStoreError {
+  override readonly name = "TransactionTimeoutError";
+}
+
+/** The database cannot be reached, refused the connection, or went away mid-operation. */
+export class StoreUnavailableError extends SessionStoreError {
+  override readonly name = "StoreUnavailableError";
+}
+
+/** The sessions table (or its schema) does not exist: the migrations have not been applied. */
+export class TableNotFoundError extends SessionStoreError {
+  override readonly name = "TableNotFoundError";
+}
+
+/** The store (or manager) was closed; it accepts no more operations. */
+export class StoreClosedError extends SessionStoreError {
+  override readonly name = "StoreClosedError";
+}

@@ -1,0 +1,11 @@
+export { PostgresStore } from "./store/postgres-store.ts";
+export type { PostgresStoreOptions } from "./store/store-options.ts";
+export { StoreTransaction } from "./store/store-transaction.ts";
+export type { SessionRecord } from "./store/session-record.ts";
+export type { PrismaHandle, SqlClient, TransactionalClient, TransactionOptions, IsolationLevel } from "./store/prisma-handle.ts";
+export type { PoolOptions } from "./store/own-client.ts";
+export { parseTableName, type TableName } from "./store/table-name.ts";
+export { superjsonSerializer, type Serializer } from "./serialization/serializer.ts";
+export { encode, decode } from "./serialization/codec.ts";
+export { SessionStoreError, isSessionStoreError, type SessionErrorContext } from "./errors/session-store-error.ts";
+export * from "./errors/store-errors.ts";

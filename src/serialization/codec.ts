@@ -1,0 +1,41 @@
+import { CorruptPayloadError } from "../errors/store-errors.ts";
+import type { Serializer } from "./serializer.ts";
+
+interface CodecContext {
+  sessionId: string;
+  table: string;
+}
+
+/** Serializes, turning a serializer's failure (a cycle, a function) into a typed error. */
+export function encode(serializer: Serializer, data: unknown, context: CodecContext): string {
+  let text: unknown;
+  try {
+    text = serializer.serialize(data);
+  } catch (cause) {
+    throw new CorruptPayloadError(`Session ${context.sessionId} could not be serialized`, { ...context, cause });
+  }
+  if (typeof text !== "string") {
+    throw new CorruptPayloadError(`Session ${context.sessionId} could not be serialized: the serializer returned ${typeof text}`, context);
+  }
+  return text;
+}
+
+/**
+ * Deserializes a stored payload. A NULL payload, undecodable text or a result that is not a plain
+ * object is the seed's "Session could not be unserialized", naming the session.
+ */
+export function decode(serializer: Serializer, text: string | null, context: CodecContext): Record<string, unknown> {
+  if (text === null) {
+    throw new CorruptPayloadError(`Session could not be unserialized: ${context.sessionId} has a NULL payload`, context);
+  }
+  let data: unknown;
+  try {
+    data = serializer.deserialize(text);
+  } catch (cause) {
+    throw new CorruptPayloadError(`Session could not be unserialized: ${context.sessionId}`, { ...context, cause });
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new CorruptPayloadError(`Session could not be unserialized: ${context.sessionId} does not hold an object`, context);
+  }
+  return data as Record<string, unknown>;
+}

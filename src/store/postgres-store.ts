@@ -1,0 +1,130 @@
+import { mapDatabaseError } from "../errors/map-database-error.ts";
+import { StoreClosedError } from "../errors/store-errors.ts";
+import { createOwnClient } from "./own-client.ts";
+import { isTransactionalClient, type PrismaHandle, type SqlClient, type TransactionOptions } from "./prisma-handle.ts";
+import type { SessionRecord } from "./session-record.ts";
+import { statementsFor } from "./statements.ts";
+import { normalizeStoreOptions, type NormalizedStoreOptions, type PostgresStoreOptions } from "./store-options.ts";
+import { StoreTransaction, type StoreContext } from "./store-transaction.ts";
+
+// Thrown through Prisma's `$transaction` to roll back a unit of work that succeeded when `commit` is false.
+class Rollback {
+  constructor(readonly result: unknown) {}
+}
+
+/**
+ * `Apache::Session::Store::Postgres` on Prisma: `insert` / `update` / `materialize` / `remove` on the
+ * sessions table. `transaction(fn)` is the seed's store lifetime: one interactive transaction in which
+ * `materialize` holds the row lock until `fn` settles; commit on success, rollback on throw.
+ */
+export class PostgresStore {
+  readonly #client: PrismaHandle;
+  readonly #ownsClient: boolean;
+  readonly #options: NormalizedStoreOptions;
+  readonly #context: StoreContext;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    this.#options = normalizeStoreOptions(options);
+    const { table, maxPayloadBytes, maxIdLength } = this.#options;
+    this.#context = { table, statements: statementsFor(table), maxPayloadBytes, maxIdLength };
+    if (options.prisma !== undefined) {
+      this.#client = options.prisma;
+      this.#ownsClient = false;
+      if (!isTransactionalClient(options.prisma) && options.commit === false) {
+        throw new TypeError("`commit` cannot be set with a transaction client: its owner commits or rolls back");
+      }
+    } else {
+      this.#client = createOwnClient({
+        datasourceUrl: options.datasourceUrl as string,
+        user: options.user,
+        password: options.password,
+        pool: options.pool,
+      });
+      this.#ownsClient = true;
+    }
+  }
+
+  /** The validated table name, as given (`sessions`, `app.sessions`). */
+  get tableName(): string {
+    return this.#context.table.name;
+  }
+
+  /** True when the store runs inside a caller's transaction (a transaction client was given). */
+  get joinsCallerTransaction(): boolean {
+    return !isTransactionalClient(this.#client);
+  }
+
+  /**
+   * Runs `fn` in one interactive transaction (with a transaction client: in the caller's). Row locks
+   * taken by `materialize` last until `fn` settles. Commits when `fn` resolves (unless `commit: false`),
+   * rolls back when it throws and rethrows its error.
+   */
+  async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    this.#assertOpen();
+    const client = this.#client;
+    if (!isTransactionalClient(client)) return fn(new StoreTransaction(client, this.#context));
+    const commit = this.#options.commit;
+    try {
+      return await client.$transaction(
+        async (tx: SqlClient) => {
+          const result = await fn(new StoreTransaction(tx, this.#context));
+          if (!commit) throw new Rollback(result);
+          return result;
+        },
+        { ...this.#options.transaction, ...options },
+      );
+    } catch (error) {
+      if (error instanceof Rollback) return error.result as T;
+      throw mapDatabaseError(error, { table: this.#context.table.name });
+    }
+  }
+
+  /** `INSERT` in its own transaction. @throws DuplicateSessionIdError */
+  insert(record: SessionRecord): Promise<void> {
+    return this.#alone((tx) => tx.insert(record));
+  }
+
+  /** `UPDATE` in its own transaction. @returns rows changed (0: no such id, nothing created). */
+  update(record: SessionRecord): Promise<number> {
+    return this.#alone((tx) => tx.update(record));
+  }
+
+  /** `SELECT ... FOR UPDATE` in its own transaction, so the lock ends with the call. */
+  materialize(record: SessionRecord): Promise<SessionRecord> {
+    return this.#alone((tx) => tx.materialize(record));
+  }
+
+  /** `DELETE` in its own transaction. @returns rows removed (0: no such id). */
+  remove(record: Pick<SessionRecord, "id">): Promise<number> {
+    return this.#alone((tx) => tx.remove(record));
+  }
+
+  /**
+   * Stops the store. Disconnects the client only if the store opened it ("if we open the connection,
+   * we close the connection"); a given `prisma` handle stays open. Idempotent; later calls fail with
+   * StoreClosedError.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#ownsClient && isTransactionalClient(this.#client) ? this.#client.$disconnect() : Promise.resolve();
+    return this.#closing;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  // A single statement is already its own transaction in PostgreSQL: no BEGIN/COMMIT round trips are
+  // needed, except to honour `commit: false`, which needs a transaction to roll back.
+  async #alone<T>(operation: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    if (!this.#options.commit) return this.transaction(operation);
+    return operation(new StoreTransaction(this.#client, this.#context));
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) {
+      throw new StoreClosedError("The session store is closed", { table: this.#context.table.name });
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import type { TableName } from "./table-name.ts";
+
+/** The seed's four statements for one table. Values are always bound parameters. */
+export interface Statements {
+  insert: string;
+  update: string;
+  materialize: string;
+  remove: string;
+}
+
+// `$1::bpchar`: compares as char(n) with the primary key, so the index is used whatever type the
+// driver gives the parameter.
+export function statementsFor(table: TableName): Statements {
+  return {
+    insert: `INSERT INTO ${table.sql} (id, a_session) VALUES ($1::bpchar, $2::text)`,
+    update: `UPDATE ${table.sql} SET a_session = $2::text WHERE id = $1::bpchar`,
+    materialize: `SELECT a_session FROM ${table.sql} WHERE id = $1::bpchar FOR UPDATE`,
+    remove: `DELETE FROM ${table.sql} WHERE id = $1::bpchar`,
+  };
+}

@@ -1,0 +1,104 @@
+import { mapDatabaseError } from "../errors/map-database-error.ts";
+import { CorruptPayloadError, PayloadTooLargeError, SessionNotFoundError } from "../errors/store-errors.ts";
+import type { SqlClient } from "./prisma-handle.ts";
+import { assertStorableId, type SessionRecord } from "./session-record.ts";
+import type { Statements } from "./statements.ts";
+import type { TableName } from "./table-name.ts";
+
+/** What a {@link StoreTransaction} needs to know about its store. */
+export interface StoreContext {
+  table: TableName;
+  statements: Statements;
+  maxPayloadBytes: number;
+  maxIdLength: number;
+}
+
+/**
+ * The seed's store contract bound to one connection: inside a transaction, `materialize` locks the row
+ * until that transaction ends, and later `update`/`remove` run under the same lock.
+ */
+export class StoreTransaction {
+  /** The client of this transaction, to run your own SQL in it. */
+  readonly client: SqlClient;
+  readonly #context: StoreContext;
+
+  constructor(client: SqlClient, context: StoreContext) {
+    this.client = client;
+    this.#context = context;
+  }
+
+  /** `INSERT`. @throws DuplicateSessionIdError if the id exists. */
+  async insert(record: SessionRecord): Promise<void> {
+    this.#checkPayload(record);
+    await this.#run(record.id, () => this.client.$executeRawUnsafe(this.#context.statements.insert, record.id, record.serialized));
+  }
+
+  /** `UPDATE`. @returns the number of rows changed: 0 when no row has this id (nothing is created). */
+  async update(record: SessionRecord): Promise<number> {
+    this.#checkPayload(record);
+    return this.#run(record.id, () => this.client.$executeRawUnsafe(this.#context.statements.update, record.id, record.serialized));
+  }
+
+  /**
+   * `SELECT ... FOR UPDATE`: sets `record.serialized` and locks the row until the transaction ends.
+   * @throws SessionNotFoundError "Object does not exist in the data store"
+   */
+  async materialize(record: SessionRecord): Promise<SessionRecord> {
+    this.#checkId(record.id);
+    const rows = await this.#run(record.id, () =>
+      this.client.$queryRawUnsafe<Array<{ a_session: string | null }>>(this.#context.statements.materialize, record.id),
+    );
+    const row = rows[0];
+    if (row === undefined) {
+      throw new SessionNotFoundError("Object does not exist in the data store", {
+        sessionId: record.id,
+        table: this.#context.table.name,
+      });
+    }
+    record.serialized = row.a_session;
+    return record;
+  }
+
+  /** `DELETE`. @returns the number of rows removed: 0 when no row had this id. */
+  async remove(record: Pick<SessionRecord, "id">): Promise<number> {
+    this.#checkId(record.id);
+    return this.#run(record.id, () => this.client.$executeRawUnsafe(this.#context.statements.remove, record.id));
+  }
+
+  async #run<T>(sessionId: string, statement: () => PromiseLike<T>): Promise<T> {
+    try {
+      return await statement();
+    } catch (error) {
+      throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
+    }
+  }
+
+  #checkId(id: unknown): asserts id is string {
+    assertStorableId(id, this.#context.table.name, this.#context.maxIdLength);
+  }
+
+  // PostgreSQL text cannot hold NUL, and the driver would silently replace lone surrogates with U+FFFD:
+  // refuse both rather than store something else than was given.
+  #checkPayload(record: SessionRecord): void {
+    const table = this.#context.table.name;
+    this.#checkId(record.id);
+    const { serialized } = record;
+    if (serialized === null) return;
+    const context = { sessionId: record.id, table };
+    if (typeof serialized !== "string") {
+      throw new CorruptPayloadError(`Serialized session must be a string or null, got ${typeof serialized}`, context);
+    }
+    if (serialized.includes("\0") || !serialized.isWellFormed()) {
+      throw new CorruptPayloadError("Serialized session contains NUL or unpaired surrogates, which PostgreSQL text cannot hold", context);
+    }
+    if (serialized.length > this.#context.maxPayloadBytes / 3) {
+      const bytes = Buffer.byteLength(serialized, "utf8");
+      if (bytes > this.#context.maxPayloadBytes) {
+        throw new PayloadTooLargeError(
+          `Serialized session is ${bytes} bytes, more than maxPayloadBytes (${this.#context.maxPayloadBytes})`,
+          context,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { createServer, type Server } from "node:net";
+import {
+  isSessionStoreError,
+  LockTimeoutError,
+  PostgresStore,
+  SessionStoreError,
+  StoreUnavailableError,
+  TableNotFoundError,
+  TransactionTimeoutError,
+} from "../../src/index.ts";
+import { deferred, randomId, testDatabaseUrl } from "../support/database.ts";
+
+let store: PostgresStore;
+beforeAll(() => {
+  store = new PostgresStore({ datasourceUrl: testDatabaseUrl() });
+});
+afterAll(async () => {
+  await store.close();
+});
+
+test("a missing table says to run the migrations", async () => {
+  const missing = new PostgresStore({ datasourceUrl: testDatabaseUrl(), tableName: "no_such_table" });
+  try {
+    const error = await missing.materialize({ id: randomId(), serialized: null }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TableNotFoundError);
+    expect((error as Error).message).toMatch(/table no_such_table does not exist: run `npx prisma migrate deploy`/);
+    expect(error).toMatchObject({ table: "no_such_table" });
+  } finally {
+    await missing.close();
+  }
+});
+
+test("a server that refuses connections is StoreUnavailableError, quickly", async () => {
+  // Bind then close a port so nothing listens on it.
+  const probe: Server = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  const { port } = probe.address() as { port: number };
+  await new Promise((r) => probe.close(r));
+  const down = new PostgresStore({ datasourceUrl: `postgresql://postgres@127.0.0.1:${port}/db` });
+  try {
+    const error = await down.insert({ id: randomId(), serialized: "x" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(isSessionStoreError(error, "StoreUnavailableError")).toBe(true);
+  } finally {
+    await down.close();
+  }
+});
+
+test("a database that does not exist is StoreUnavailableError", async () => {
+  const url = new URL(testDatabaseUrl());
+  url.pathname = "/no_such_database_here";
+  const down = new PostgresStore({ datasourceUrl: url.toString() });
+  try {
+    await expect(down.remove({ id: randomId() })).rejects.toBeInstanceOf(StoreUnavailableError);
+  } finally {
+    await down.close();
+  }
+});
+
+test("waiting longer than lock_timeout is LockTimeoutError naming the session", async () => {
+  const id = randomId();
+  await store.insert({ id, serialized: "x" });
+  const locked = deferred();
+  const release = deferred();
+  const holder = store.transaction(async (tx) => {
+    await tx.materialize({ id, serialized: null });
+    locked.resolve();
+    await release.promise;
+  });
+  await locked.promise;
+  try {
+    const error = await store
+      .transaction(async (tx) => {
+        await tx.client.$executeRawUnsafe("SET LOCAL lock_timeout = '50ms'");
+        await tx.materialize({ id, serialized: null });
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockTimeoutError);
+    expect(error).toMatchObject({ sessionId: id });
+  } finally {
+    release.resolve();
+    await holder;
+  }
+});
+
+test("a transaction outliving `timeout` is TransactionTimeoutError and is rolled back", async () => {
+  const id = randomId();
+  const error = await store
+    .transaction(
+      async (tx) => {
+        await tx.insert({ id, serialized: "x" });
+        await tx.client.$executeRawUnsafe("SELECT pg_sleep(0.3)");
+        await tx.update({ id, serialized: "y" });
+      },
+      { timeout: 100 },
+    )
+    .catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(TransactionTimeoutError);
+  await expect(store.remove({ id })).resolves.toBe(0);
+});
+
+test("errors have one base class, a literal name and keep their cause", async () => {
+  const id = randomId();
+  await store.insert({ id, serialized: "x" });
+  const error = await store.insert({ id, serialized: "x" }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(SessionStoreError);
+  expect(isSessionStoreError(error)).toBe(true);
+  expect(isSessionStoreError(error, "DuplicateSessionIdError")).toBe(true);
+  expect(isSessionStoreError(error, "SessionNotFoundError")).toBe(false);
+  expect(isSessionStoreError(new Error("plain"))).toBe(false);
+  expect((error as Error).cause).toMatchObject({ code: "P2010" });
+});
