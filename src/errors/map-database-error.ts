@@ -99,6 +99,8 @@ export function mapDatabaseError(error: unknown, context: SessionErrorContext): 
       );
     case "55P03":
       return new LockTimeoutError(`Timed out waiting for the lock on session ${context.sessionId ?? ""}`.trim(), ctx);
+    case "40P01":
+      return new LockTimeoutError(`Deadlock while waiting for the lock on session ${context.sessionId ?? ""}: ${f.message}`, ctx);
     case "57014":
       return new TransactionTimeoutError(`Statement timed out: ${f.message}`, ctx);
   }

@@ -52,3 +52,26 @@ export class TableNotFoundError extends SessionStoreError {
 export class StoreClosedError extends SessionStoreError {
   override readonly name = "StoreClosedError";
 }
+
+/** An attempt to change a read-only field of a session (`_session_id`). Nothing was written. */
+export class ReadOnlyFieldError extends SessionStoreError {
+  override readonly name = "ReadOnlyFieldError";
+}
+
+/** A write to a session after it was deleted in the same unit of work: refused, never a resurrection. */
+export class SessionDeletedError extends SessionStoreError {
+  override readonly name = "SessionDeletedError";
+}
+
+/**
+ * `open(id)` called again from inside the unit of work that already holds that session: Apache::Session
+ * would wait for its own lock forever.
+ */
+export class SessionReentryError extends SessionStoreError {
+  override readonly name = "SessionReentryError";
+}
+
+/** A session object used after its unit of work ended (its lock is gone, so its writes would be lost). */
+export class SessionClosedError extends SessionStoreError {
+  override readonly name = "SessionClosedError";
+}

@@ -50,6 +50,11 @@ export class PostgresStore {
     return this.#context.table.name;
   }
 
+  /** Width of the id column (the `maxIdLength` option). */
+  get maxIdLength(): number {
+    return this.#context.maxIdLength;
+  }
+
   /** True when the store runs inside a caller's transaction (a transaction client was given). */
   get joinsCallerTransaction(): boolean {
     return !isTransactionalClient(this.#client);
@@ -93,6 +98,11 @@ export class PostgresStore {
   /** `SELECT ... FOR UPDATE` in its own transaction, so the lock ends with the call. */
   materialize(record: SessionRecord): Promise<SessionRecord> {
     return this.#alone((tx) => tx.materialize(record));
+  }
+
+  /** A read without lock (not in the seed). @throws SessionNotFoundError */
+  fetch(record: SessionRecord): Promise<SessionRecord> {
+    return this.#alone((tx) => tx.fetch(record));
   }
 
   /** `DELETE` in its own transaction. @returns rows removed (0: no such id). */

@@ -6,6 +6,8 @@ export interface Statements {
   update: string;
   materialize: string;
   remove: string;
+  /** Not in the seed: a read that takes no lock (for snapshots and the adapters). */
+  fetch: string;
 }
 
 // `$1::bpchar`: compares as char(n) with the primary key, so the index is used whatever type the
@@ -16,5 +18,6 @@ export function statementsFor(table: TableName): Statements {
     update: `UPDATE ${table.sql} SET a_session = $2::text WHERE id = $1::bpchar`,
     materialize: `SELECT a_session FROM ${table.sql} WHERE id = $1::bpchar FOR UPDATE`,
     remove: `DELETE FROM ${table.sql} WHERE id = $1::bpchar`,
+    fetch: `SELECT a_session FROM ${table.sql} WHERE id = $1::bpchar`,
   };
 }

@@ -43,10 +43,19 @@ export class StoreTransaction {
    * `SELECT ... FOR UPDATE`: sets `record.serialized` and locks the row until the transaction ends.
    * @throws SessionNotFoundError "Object does not exist in the data store"
    */
-  async materialize(record: SessionRecord): Promise<SessionRecord> {
+  materialize(record: SessionRecord): Promise<SessionRecord> {
+    return this.#select(record, this.#context.statements.materialize);
+  }
+
+  /** Like `materialize`, without the lock: what the last commit left. @throws SessionNotFoundError */
+  fetch(record: SessionRecord): Promise<SessionRecord> {
+    return this.#select(record, this.#context.statements.fetch);
+  }
+
+  async #select(record: SessionRecord, statement: string): Promise<SessionRecord> {
     this.#checkId(record.id);
     const rows = await this.#run(record.id, () =>
-      this.client.$queryRawUnsafe<Array<{ a_session: string | null }>>(this.#context.statements.materialize, record.id),
+      this.client.$queryRawUnsafe<Array<{ a_session: string | null }>>(statement, record.id),
     );
     const row = rows[0];
     if (row === undefined) {
