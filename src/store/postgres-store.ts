@@ -2,10 +2,11 @@ import { mapDatabaseError } from "../errors/map-database-error.ts";
 import { StoreClosedError } from "../errors/store-errors.ts";
 import { createOwnClient } from "./own-client.ts";
 import { isTransactionalClient, type PrismaHandle, type SqlClient, type TransactionOptions } from "./prisma-handle.ts";
-import type { SessionRecord } from "./session-record.ts";
+import { assertStorableId, assertStorablePayload, type SessionRecord } from "./session-record.ts";
 import { statementsFor } from "./statements.ts";
 import { normalizeStoreOptions, type NormalizedStoreOptions, type PostgresStoreOptions } from "./store-options.ts";
 import { StoreTransaction, type StoreContext } from "./store-transaction.ts";
+import type { TableName } from "./table-name.ts";
 
 // Thrown through Prisma's `$transaction` to roll back a unit of work that succeeded when `commit` is false.
 class Rollback {
@@ -48,6 +49,11 @@ export class PostgresStore {
   /** The validated table name, as given (`sessions`, `app.sessions`). */
   get tableName(): string {
     return this.#context.table.name;
+  }
+
+  /** The validated table name with its quoted SQL spelling, for building statements on it. */
+  get table(): TableName {
+    return this.#context.table;
   }
 
   /** Width of the id column (the `maxIdLength` option). */
@@ -108,6 +114,40 @@ export class PostgresStore {
   /** `DELETE` in its own transaction. @returns rows removed (0: no such id). */
   remove(record: Pick<SessionRecord, "id">): Promise<number> {
     return this.#alone((tx) => tx.remove(record));
+  }
+
+  /**
+   * Runs one statement of your own on the store's client (in the caller's transaction, with a
+   * transaction client) and returns its rows. Database errors are mapped as for the seed's operations.
+   * For extensions such as the express adapter: values must be bound parameters, never spliced in.
+   */
+  async query<R>(sql: string, values: readonly unknown[], sessionId?: string): Promise<R[]> {
+    this.#assertOpen();
+    try {
+      return await this.#client.$queryRawUnsafe<R[]>(sql, ...values);
+    } catch (error) {
+      throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
+    }
+  }
+
+  /** Like {@link query}, for a statement without rows. @returns the number of rows it affected. */
+  async execute(sql: string, values: readonly unknown[], sessionId?: string): Promise<number> {
+    this.#assertOpen();
+    try {
+      return await this.#client.$executeRawUnsafe(sql, ...values);
+    } catch (error) {
+      throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
+    }
+  }
+
+  /** Checks an id as the seed's operations do (printable ASCII, fits the id column). @throws InvalidSessionIdError */
+  assertStorableId(id: unknown): asserts id is string {
+    assertStorableId(id, this.#context.table.name, this.#context.maxIdLength);
+  }
+
+  /** Checks a payload as `insert`/`update` do. @throws CorruptPayloadError, PayloadTooLargeError */
+  assertStorablePayload(serialized: unknown, sessionId: string): asserts serialized is string | null {
+    assertStorablePayload(serialized, { sessionId, table: this.#context.table.name }, this.#context.maxPayloadBytes);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { InvalidSessionIdError } from "../errors/store-errors.ts";
+import { CorruptPayloadError, InvalidSessionIdError, PayloadTooLargeError } from "../errors/store-errors.ts";
 
 /**
  * One row of the sessions table, as the seed's store sees it: `$session->{data}->{_session_id}` and
@@ -26,5 +26,30 @@ export function assertStorableId(id: unknown, table: string, maxLength: number):
         "To store longer ids, widen the column in your Prisma schema (@db.Char(n)), migrate, and set maxIdLength.",
       context,
     );
+  }
+}
+
+/**
+ * Checks a serialized payload before any SQL. PostgreSQL text cannot hold NUL, and the driver would
+ * silently replace unpaired surrogates with U+FFFD: both are refused rather than stored altered.
+ */
+export function assertStorablePayload(
+  serialized: unknown,
+  context: { sessionId: string; table: string },
+  maxPayloadBytes: number,
+): asserts serialized is string | null {
+  if (serialized === null) return;
+  if (typeof serialized !== "string") {
+    throw new CorruptPayloadError(`Serialized session must be a string or null, got ${typeof serialized}`, context);
+  }
+  if (serialized.includes("\0") || !serialized.isWellFormed()) {
+    throw new CorruptPayloadError("Serialized session contains NUL or unpaired surrogates, which PostgreSQL text cannot hold", context);
+  }
+  // A UTF-8 character is at most 3 bytes per UTF-16 code unit: count bytes only when it could matter.
+  if (serialized.length * 3 > maxPayloadBytes) {
+    const bytes = Buffer.byteLength(serialized, "utf8");
+    if (bytes > maxPayloadBytes) {
+      throw new PayloadTooLargeError(`Serialized session is ${bytes} bytes, more than maxPayloadBytes (${maxPayloadBytes})`, context);
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { mapDatabaseError } from "../errors/map-database-error.ts";
-import { CorruptPayloadError, PayloadTooLargeError, SessionNotFoundError } from "../errors/store-errors.ts";
+import { SessionNotFoundError } from "../errors/store-errors.ts";
 import type { SqlClient } from "./prisma-handle.ts";
-import { assertStorableId, type SessionRecord } from "./session-record.ts";
+import { assertStorableId, assertStorablePayload, type SessionRecord } from "./session-record.ts";
 import type { Statements } from "./statements.ts";
 import type { TableName } from "./table-name.ts";
 
@@ -86,28 +86,8 @@ export class StoreTransaction {
     assertStorableId(id, this.#context.table.name, this.#context.maxIdLength);
   }
 
-  // PostgreSQL text cannot hold NUL, and the driver would silently replace lone surrogates with U+FFFD:
-  // refuse both rather than store something else than was given.
   #checkPayload(record: SessionRecord): void {
-    const table = this.#context.table.name;
     this.#checkId(record.id);
-    const { serialized } = record;
-    if (serialized === null) return;
-    const context = { sessionId: record.id, table };
-    if (typeof serialized !== "string") {
-      throw new CorruptPayloadError(`Serialized session must be a string or null, got ${typeof serialized}`, context);
-    }
-    if (serialized.includes("\0") || !serialized.isWellFormed()) {
-      throw new CorruptPayloadError("Serialized session contains NUL or unpaired surrogates, which PostgreSQL text cannot hold", context);
-    }
-    if (serialized.length > this.#context.maxPayloadBytes / 3) {
-      const bytes = Buffer.byteLength(serialized, "utf8");
-      if (bytes > this.#context.maxPayloadBytes) {
-        throw new PayloadTooLargeError(
-          `Serialized session is ${bytes} bytes, more than maxPayloadBytes (${this.#context.maxPayloadBytes})`,
-          context,
-        );
-      }
-    }
+    assertStorablePayload(record.serialized, { sessionId: record.id, table: this.#context.table.name }, this.#context.maxPayloadBytes);
   }
 }

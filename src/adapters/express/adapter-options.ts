@@ -1,0 +1,76 @@
+import type { Serializer } from "../../serialization/serializer.ts";
+import type { PostgresStore } from "../../store/postgres-store.ts";
+import type { PostgresStoreOptions } from "../../store/store-options.ts";
+import type { Logger } from "./prune-timer.ts";
+
+/** Options of {@link PgSessionStore}. Durations are in seconds, as in connect-pg-simple and connect-redis. */
+export interface PgSessionStoreOptions extends PostgresStoreOptions {
+  /** An existing {@link PostgresStore} to use (and not close). Give either this or the store's options. */
+  store?: PostgresStore;
+  /** @default superjsonSerializer */
+  serializer?: Serializer;
+  /** Lifetime of a session whose cookie has no `expires`/`maxAge`, in seconds. `0` is taken literally. @default 86400 */
+  ttl?: number;
+  /**
+   * Skip a touch (and a `set` of unchanged data) while the stored expiry is at most this many seconds
+   * older than the new one; a session may then end up to this much earlier than its cookie says.
+   * `0` writes every change of expiry. @default min(60, a tenth of the session's lifetime)
+   */
+  touchAfter?: number;
+  /** Seconds between background prunes of expired rows (randomized ±50 %); `false` disables them. @default 900 */
+  pruneSessionInterval?: number | false;
+  /** Rows deleted per prune statement. @default 1000 */
+  pruneBatchSize?: number;
+  /** Receives background prune failures (nothing else is logged). @default console */
+  logger?: Logger;
+  /** Sessions remembered for write avoidance; `0` turns write avoidance off. @default 10000 */
+  cacheSize?: number;
+  /** The clock, in ms since the epoch (tests move it instead of sleeping). @default Date.now */
+  now?: () => number;
+}
+
+export const adapterDefaults = {
+  ttl: 86_400,
+  pruneSessionInterval: 900,
+  pruneBatchSize: 1000,
+  cacheSize: 10_000,
+} as const;
+
+const storeOnly = ["prisma", "datasourceUrl", "user", "password", "pool", "tableName", "commit", "maxPayloadBytes", "maxIdLength"] as const;
+
+function nonNegative(name: string, value: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a number of seconds ≥ 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+export interface NormalizedAdapterOptions {
+  ttl: number;
+  touchAfter: number | undefined;
+  pruneIntervalMs: number | false;
+  pruneBatchSize: number;
+  cacheSize: number;
+}
+
+export function normalizeAdapterOptions(options: PgSessionStoreOptions): NormalizedAdapterOptions {
+  if (options.store !== undefined) {
+    const extra = storeOnly.filter((key) => options[key] !== undefined);
+    if (extra.length > 0) throw new TypeError(`With \`store\`, set ${extra.join(", ")} on the store instead`);
+  }
+  const interval = options.pruneSessionInterval ?? adapterDefaults.pruneSessionInterval;
+  if (interval !== false && !(typeof interval === "number" && interval > 0 && Number.isFinite(interval))) {
+    throw new RangeError(`pruneSessionInterval must be a positive number of seconds or false, got ${String(interval)}`);
+  }
+  const batch = options.pruneBatchSize ?? adapterDefaults.pruneBatchSize;
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`pruneBatchSize must be a positive integer, got ${String(batch)}`);
+  const cacheSize = options.cacheSize ?? adapterDefaults.cacheSize;
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new RangeError(`cacheSize must be an integer ≥ 0, got ${String(cacheSize)}`);
+  return {
+    ttl: nonNegative("ttl", options.ttl ?? adapterDefaults.ttl),
+    touchAfter: options.touchAfter === undefined ? undefined : nonNegative("touchAfter", options.touchAfter),
+    pruneIntervalMs: interval === false ? false : interval * 1000,
+    pruneBatchSize: batch,
+    cacheSize,
+  };
+}

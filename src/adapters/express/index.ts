@@ -1,0 +1,4 @@
+export { PgSessionStore, type ListedSession } from "./pg-session-store.ts";
+export type { PgSessionStoreOptions } from "./adapter-options.ts";
+export type { Logger } from "./prune-timer.ts";
+export type { Callback } from "./callback.ts";

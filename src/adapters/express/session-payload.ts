@@ -1,0 +1,54 @@
+/** The parts of an express-session / @fastify/session session the adapter reads. */
+export interface SessionLike {
+  cookie?: CookieLike | undefined;
+  [key: string]: unknown;
+}
+
+interface CookieLike {
+  expires?: Date | string | null | undefined;
+  originalMaxAge?: number | null | undefined;
+  toJSON?: () => Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/**
+ * When the session ends, in ms since the epoch: the cookie's `expires`, else its `originalMaxAge`
+ * from now, else `ttlSeconds` from now.
+ */
+export function expiryOf(session: SessionLike, now: number, ttlSeconds: number): number {
+  const cookie = session.cookie;
+  if (cookie?.expires != null) {
+    const at = new Date(cookie.expires).getTime();
+    if (!Number.isNaN(at)) return at;
+  }
+  if (typeof cookie?.originalMaxAge === "number") return now + cookie.originalMaxAge;
+  return now + ttlSeconds * 1000;
+}
+
+/**
+ * The session as plain data for the serializer: string keys only (the frameworks keep internals in
+ * symbols), the cookie through its `toJSON`. superjson does not walk class instances, so this is what
+ * lets Dates in user data survive. A cookie's `expires` is left out: it is stored in `expires_at`, so an
+ * unchanged session serializes to the same text on every request (what write avoidance compares).
+ */
+export function toStoredSession(session: SessionLike): Record<string, unknown> {
+  const plain: Record<string, unknown> = {};
+  for (const key of Object.keys(session)) plain[key] = session[key];
+  const cookie = session.cookie;
+  if (cookie !== undefined && cookie !== null && typeof cookie === "object") {
+    const json: Record<string, unknown> = typeof cookie.toJSON === "function" ? { ...cookie.toJSON() } : { ...cookie };
+    // A browser-session cookie (expires null) keeps its null, so it is not made persistent on load.
+    if (json["expires"] != null) delete json["expires"];
+    plain["cookie"] = json;
+  }
+  return plain;
+}
+
+/** The session as the frameworks expect it back: the cookie's `expires` restored from `expires_at`. */
+export function fromStoredSession(data: Record<string, unknown>, expiresAt: Date | null): Record<string, unknown> {
+  const cookie = data["cookie"];
+  if (expiresAt !== null && typeof cookie === "object" && cookie !== null && !("expires" in cookie)) {
+    (cookie as Record<string, unknown>)["expires"] = expiresAt;
+  }
+  return data;
+}
