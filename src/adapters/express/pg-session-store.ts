@@ -63,40 +63,56 @@ export class PgSessionStore extends StoreBase {
   }
 
   /** The live session `sid`, or `null` when it is missing or expired. Errors are errors, never `null`. */
+  override get(sid: string): Promise<SessionData | null>;
+  override get(sid: string, callback: Callback<SessionData | null>): void;
   override get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> | undefined {
     return settle(this.#get(sid), callback);
   }
 
   /** Saves a session in one statement; one whose lifetime is over is destroyed instead. */
+  override set(sid: string, session: SessionData | SessionLike): Promise<void>;
+  override set(sid: string, session: SessionData | SessionLike, callback: Callback<void>): void;
   override set(sid: string, session: SessionData | SessionLike, callback?: Callback<void>): Promise<void> | undefined {
     return settle(this.#set(sid, session as SessionLike), callback);
   }
 
   /** Extends a session's expiry without rewriting its data (skipped while within `touchAfter`). */
+  override touch(sid: string, session: SessionData | SessionLike): Promise<void>;
+  override touch(sid: string, session: SessionData | SessionLike, callback: Callback<void>): void;
   override touch(sid: string, session: SessionData | SessionLike, callback?: Callback<void>): Promise<void> | undefined {
     return settle(this.#touch(sid, session as SessionLike), callback);
   }
 
+  override destroy(sid: string): Promise<void>;
+  override destroy(sid: string, callback: Callback<void>): void;
   override destroy(sid: string, callback?: Callback<void>): Promise<void> | undefined {
     return settle(this.#destroy(sid), callback);
   }
 
   /** Every live session, each with its `id`. */
+  override all(): Promise<ListedSession[]>;
+  override all(callback: Callback<ListedSession[]>): void;
   override all(callback?: Callback<ListedSession[]>): Promise<ListedSession[]> | undefined {
     return settle(this.#all(), callback);
   }
 
   /** The ids of every live session. */
+  ids(): Promise<string[]>;
+  ids(callback: Callback<string[]>): void;
   ids(callback?: Callback<string[]>): Promise<string[]> | undefined {
     return settle(this.#ids(), callback);
   }
 
   /** The number of live sessions. */
+  override length(): Promise<number>;
+  override length(callback: Callback<number>): void;
   override length(callback?: Callback<number>): Promise<number> | undefined {
     return settle(this.#length(), callback);
   }
 
   /** Deletes every row of the table (all sessions, whoever wrote them). */
+  override clear(): Promise<void>;
+  override clear(callback: Callback<void>): void;
   override clear(callback?: Callback<void>): Promise<void> | undefined {
     return settle(this.#clear(), callback);
   }

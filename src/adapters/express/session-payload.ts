@@ -39,6 +39,9 @@ export function toStoredSession(session: SessionLike): Record<string, unknown> {
     const json: Record<string, unknown> = typeof cookie.toJSON === "function" ? { ...cookie.toJSON() } : { ...cookie };
     // A browser-session cookie (expires null) keeps its null, so it is not made persistent on load.
     if (json["expires"] != null) delete json["expires"];
+    // @fastify/session derives `originalExpires` from `expires` when it restores a session: storing it
+    // would change the text on every request for nothing.
+    delete json["originalExpires"];
     plain["cookie"] = json;
   }
   return plain;

@@ -1,0 +1,304 @@
+import type { SessionData } from "express-session";
+import type pg from "pg";
+import { PgSessionStore, type Logger } from "../../src/adapters/express/index.ts";
+import { CorruptPayloadError, PayloadTooLargeError, StoreClosedError, StoreUnavailableError, TableNotFoundError } from "../../src/index.ts";
+import { adminPool, countingClient, createTable, eventually, randomId, type CountingClient } from "../support/database.ts";
+
+let pool: pg.Pool;
+let counting: CountingClient;
+beforeAll(() => {
+  pool = adminPool();
+  counting = countingClient();
+});
+afterAll(async () => {
+  await counting.close();
+  await pool.end();
+});
+
+const hour = 3_600_000;
+const T0 = Date.parse("2026-11-25T12:00:00Z");
+
+async function newStore(extra: Partial<ConstructorParameters<typeof PgSessionStore>[0]> = {}) {
+  const table = await createTable(pool, "adapter");
+  const clock = { now: T0 };
+  const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, pruneSessionInterval: false, now: () => clock.now, ...extra });
+  return { store, table, clock };
+}
+
+function sessionOf(data: Record<string, unknown>, expires: Date | null = new Date(T0 + hour)): SessionData {
+  return { cookie: { originalMaxAge: expires ? hour : null, expires, httpOnly: true, path: "/" }, ...data } as unknown as SessionData;
+}
+
+async function rowOf(table: string, id: string) {
+  return (await pool.query(`SELECT a_session, expires_at FROM "${table}" WHERE id = $1`, [id])).rows[0];
+}
+
+function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
+  const start = counting.statements.length;
+  return work().then(() => counting.statements.slice(start));
+}
+
+describe("callbacks and promises", () => {
+  test("every method works both ways", async () => {
+    const { store } = await newStore();
+    const id = randomId();
+    await store.set(id, sessionOf({ user: "ann" }));
+    await new Promise<void>((resolve, reject) => store.set(id, sessionOf({ user: "bob" }), (err) => (err ? reject(err) : resolve())));
+    const viaCallback = await new Promise<SessionData | null | undefined>((resolve, reject) =>
+      store.get(id, (err, s) => (err ? reject(err) : resolve(s))),
+    );
+    expect(viaCallback).toMatchObject({ user: "bob" });
+    await expect(store.get(id)).resolves.toMatchObject({ user: "bob" });
+    expect(store.get(id, () => undefined)).toBeUndefined();
+    await expect(store.length()).resolves.toBe(1);
+    await expect(new Promise((r) => store.ids((_e, ids) => r(ids)))).resolves.toEqual([id]);
+    await store.destroy(id);
+    await expect(store.get(id)).resolves.toBeNull();
+  });
+});
+
+describe("errors reach the caller, never turned into 'no session'", () => {
+  test("a missing table: TableNotFoundError in the callback", async () => {
+    const store = new PgSessionStore({ prisma: counting.prisma, tableName: "missing_table", pruneSessionInterval: false });
+    const error = await new Promise((resolve) => store.get(randomId(), (err) => resolve(err)));
+    expect(error).toBeInstanceOf(TableNotFoundError);
+    await expect(store.set(randomId(), sessionOf({}))).rejects.toBeInstanceOf(TableNotFoundError);
+  });
+
+  test("a corrupt stored payload: CorruptPayloadError, and the row is kept", async () => {
+    const { store, table } = await newStore();
+    const id = randomId();
+    await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{broken', $2)`, [id, new Date(T0 + hour)]);
+    await expect(store.get(id)).rejects.toBeInstanceOf(CorruptPayloadError);
+    await expect(store.all()).rejects.toBeInstanceOf(CorruptPayloadError);
+    expect((await rowOf(table, id)).a_session).toBe("{broken");
+  });
+
+  test("an unreachable database: StoreUnavailableError", async () => {
+    const store = new PgSessionStore({ datasourceUrl: "postgresql://postgres@127.0.0.1:1/none", pruneSessionInterval: false });
+    try {
+      await expect(store.get(randomId())).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("an oversized session: PayloadTooLargeError, the stored one untouched", async () => {
+    const table = await createTable(pool, "adapter");
+    const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, pruneSessionInterval: false, maxPayloadBytes: 500, now: () => T0 });
+    const id = randomId();
+    await store.set(id, sessionOf({ small: true }));
+    const before = await rowOf(table, id);
+    await expect(store.set(id, sessionOf({ big: "x".repeat(1000) }))).rejects.toBeInstanceOf(PayloadTooLargeError);
+    expect(await rowOf(table, id)).toEqual(before);
+  });
+});
+
+describe("expiry", () => {
+  test("from cookie.expires; the stored payload keeps no expires (it lives in expires_at)", async () => {
+    const { store, table } = await newStore();
+    const id = randomId();
+    await store.set(id, sessionOf({ at: new Date("2026-01-02T03:04:05Z") }, new Date(T0 + 2 * hour)));
+    const row = await rowOf(table, id);
+    expect(row.expires_at.getTime()).toBe(T0 + 2 * hour);
+    expect(row.a_session).not.toMatch(/expires/);
+    const back = (await store.get(id)) as SessionData & { at: Date };
+    expect(back.cookie.expires).toEqual(new Date(T0 + 2 * hour));
+    expect(back.at).toEqual(new Date("2026-01-02T03:04:05Z"));
+  });
+
+  test("from the ttl option when the cookie has none; a browser-session cookie stays one", async () => {
+    const { store, table } = await newStore({ ttl: 600 });
+    const id = randomId();
+    await store.set(id, sessionOf({ a: 1 }, null));
+    expect((await rowOf(table, id)).expires_at.getTime()).toBe(T0 + 600_000);
+    expect(((await store.get(id)) as SessionData).cookie.expires).toBeNull();
+  });
+
+  test("ttl: 0 means zero, not the default: the session is not kept", async () => {
+    const { store, table } = await newStore({ ttl: 0 });
+    const id = randomId();
+    await store.set(id, sessionOf({ a: 1 }, null));
+    expect(await rowOf(table, id)).toBeUndefined();
+  });
+
+  test("a set or touch whose expiry has passed destroys the session", async () => {
+    const { store, table } = await newStore();
+    const id = randomId();
+    await store.set(id, sessionOf({ a: 1 }));
+    await store.set(id, sessionOf({ a: 2 }, new Date(T0 - 1)));
+    expect(await rowOf(table, id)).toBeUndefined();
+    await store.set(id, sessionOf({ a: 3 }));
+    await store.touch(id, sessionOf({ a: 3 }, new Date(T0)));
+    expect(await rowOf(table, id)).toBeUndefined();
+  });
+
+  test("touch never revives an expired row", async () => {
+    const { store, table, clock } = await newStore({ cacheSize: 0 });
+    const id = randomId();
+    await store.set(id, sessionOf({ a: 1 }));
+    clock.now = T0 + 2 * hour;
+    await store.touch(id, sessionOf({ a: 1 }, new Date(T0 + 3 * hour)));
+    expect((await rowOf(table, id)).expires_at.getTime()).toBe(T0 + hour);
+    await expect(store.get(id)).resolves.toBeNull();
+  });
+});
+
+describe("write avoidance", () => {
+  test("a set of unchanged data within touchAfter sends no statement; a change sends one", async () => {
+    const { store, clock } = await newStore();
+    const id = randomId();
+    await store.set(id, sessionOf({ n: 1 }));
+    await store.get(id);
+    clock.now = T0 + 1000;
+    expect(await statementsDuring(() => store.set(id, sessionOf({ n: 1 }, new Date(T0 + 1000 + hour))))).toEqual([]);
+    expect(await statementsDuring(() => store.touch(id, sessionOf({ n: 1 }, new Date(T0 + 1000 + hour))))).toEqual([]);
+    expect(await statementsDuring(() => store.set(id, sessionOf({ n: 2 }, new Date(T0 + 1000 + hour))))).toHaveLength(1);
+  });
+
+  test("past touchAfter, the expiry is written again", async () => {
+    const { store, table, clock } = await newStore({ touchAfter: 30 });
+    const id = randomId();
+    await store.set(id, sessionOf({ n: 1 }));
+    clock.now = T0 + 31_000;
+    const statements = await statementsDuring(() => store.touch(id, sessionOf({ n: 1 }, new Date(T0 + 31_000 + hour))));
+    expect(statements).toHaveLength(1);
+    expect((await rowOf(table, id)).expires_at.getTime()).toBe(T0 + 31_000 + hour);
+  });
+
+  test("a session destroyed elsewhere is not resurrected by a late save of this process", async () => {
+    const { store, table } = await newStore();
+    const id = randomId();
+    await store.set(id, sessionOf({ user: "ann" }));
+    await store.get(id);
+    await pool.query(`DELETE FROM "${table}" WHERE id = $1`, [id]); // logout served by another instance
+    await store.set(id, sessionOf({ user: "ann", cart: 1 }));
+    expect(await rowOf(table, id)).toBeUndefined();
+  });
+});
+
+describe("listing, clearing, pruning", () => {
+  test("all, ids and length see live sessions only; clear empties the table", async () => {
+    const { store, table } = await newStore();
+    const live = randomId();
+    const forever = randomId();
+    await store.set(live, sessionOf({ n: 1 }));
+    await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, $2, $3)`, [randomId(), '{"json":{}}', new Date(T0 - 1)]);
+    await pool.query(`INSERT INTO "${table}" (id, a_session) VALUES ($1, $2)`, [forever, '{"json":{"seed":true}}']);
+    expect((await store.ids())!.sort()).toEqual([live, forever].sort());
+    expect(await store.length()).toBe(2);
+    expect((await store.all())!.find((s) => s.id === live)).toMatchObject({ id: live, n: 1 });
+    await store.clear();
+    expect(await store.length()).toBe(0);
+  });
+
+  test("prune deletes only expired rows, in batches of one indexed statement each", async () => {
+    const { store, table } = await newStore({ pruneBatchSize: 3 });
+    for (let i = 0; i < 10; i++) {
+      await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [randomId(), new Date(T0 - 1000 * (i + 1))]);
+    }
+    const keep = randomId();
+    await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [keep, new Date(T0 + 1)]);
+    await pool.query(`INSERT INTO "${table}" (id, a_session) VALUES ($1, '{}')`, [randomId()]);
+    let deleted = 0;
+    const statements = await statementsDuring(async () => {
+      deleted = await store.prune();
+    });
+    expect(deleted).toBe(10);
+    expect(statements).toHaveLength(4);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${table}"`);
+    expect(rows[0].n).toBe(2);
+    // The batch's row search can use the expiry index (forced here: the table is tiny).
+    const client = await pool.connect();
+    try {
+      await client.query("SET enable_seqscan = off");
+      const plan = await client.query(`EXPLAIN SELECT id FROM "${table}" WHERE expires_at <= now() LIMIT 3 FOR UPDATE SKIP LOCKED`);
+      expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain(`${table}_expires_at_idx`);
+    } finally {
+      client.release();
+    }
+  });
+
+  test("background pruning logs failures, keeps going, and never crashes the process", async () => {
+    const failures: unknown[] = [];
+    const logger: Logger = {
+      error: (_message, error) => {
+        failures.push(error);
+        if (failures.length === 1) throw new Error("a broken logger must not stop pruning either");
+      },
+    };
+    const store = new PgSessionStore({ prisma: counting.prisma, tableName: "missing_table", pruneSessionInterval: 0.01, logger });
+    try {
+      await eventually(async () => failures.length >= 3);
+      expect(failures[0]).toBeInstanceOf(TableNotFoundError);
+    } finally {
+      await store.close();
+    }
+    const seen = failures.length;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(failures.length).toBeLessThanOrEqual(seen + 1);
+  });
+
+  test("background pruning removes expired rows on its own", async () => {
+    const table = await createTable(pool, "adapter");
+    await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', now() - interval '1 minute')`, [randomId()]);
+    const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, pruneSessionInterval: 0.01 });
+    try {
+      await eventually(async () => (await pool.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n === 0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("options and ids", () => {
+  test.each([
+    ["ttl", { ttl: -1 }],
+    ["touchAfter", { touchAfter: Number.NaN }],
+    ["pruneSessionInterval", { pruneSessionInterval: 0 }],
+    ["pruneBatchSize", { pruneBatchSize: 0 }],
+    ["cacheSize", { cacheSize: -1 }],
+  ])("a bad %s is a RangeError naming it", (name, extra) => {
+    expect(() => new PgSessionStore({ prisma: counting.prisma, ...extra })).toThrow(new RegExp(name));
+  });
+
+  test("express-session's default ids (base64url, 32 chars) fit; longer ones are refused clearly", async () => {
+    const { store } = await newStore();
+    const sid = "AbC-_dEf0123456789ghijklmnopqrst";
+    await store.set(sid, sessionOf({ ok: true }));
+    await expect(store.get(sid)).resolves.toMatchObject({ ok: true });
+    await expect(store.get(`${sid}x`)).rejects.toThrow(/holds 32/);
+  });
+
+  test("close is idempotent and stops the timer", async () => {
+    const store = new PgSessionStore({ prisma: counting.prisma, pruneSessionInterval: 3600 });
+    await Promise.all([store.close(), store.close()]);
+    await expect(store.get(randomId())).rejects.toBeInstanceOf(StoreClosedError);
+    // The given client is not the adapter's to close.
+    await expect(counting.prisma.$queryRawUnsafe("SELECT 1 AS one")).resolves.toEqual([{ one: 1 }]);
+  });
+});
+
+describe("Prisma integration", () => {
+  test("an $extends client is accepted, and the Prisma model reads what the adapter wrote", async () => {
+    const table = await createTable(pool, "adapter");
+    const extended = counting.prisma.$extends({ client: { $tag: () => "extended" } });
+    const store = new PgSessionStore({ prisma: extended, tableName: table, pruneSessionInterval: false, now: () => T0 });
+    const id = randomId();
+    await store.set(id, sessionOf({ user: "ann" }));
+    // The generated model maps `sessions`; point the same SQL at this test's table through the model's columns.
+    const [row] = await counting.prisma.$queryRawUnsafe<Array<{ expires_at: Date }>>(`SELECT expires_at FROM "${table}" WHERE id = $1`, id);
+    expect(row!.expires_at.getTime()).toBe(T0 + hour);
+  });
+
+  test("the Prisma schema matches the migrated table: the model API reads and writes `sessions`", async () => {
+    const id = randomId();
+    const store = new PgSessionStore({ prisma: counting.prisma, pruneSessionInterval: false, now: () => T0 });
+    await store.set(id, sessionOf({ user: "model" }));
+    const found = await counting.prisma.session.findUnique({ where: { id } });
+    expect(found).toMatchObject({ id, expiresAt: new Date(T0 + hour) });
+    expect(found!.a_session).toContain('"user":"model"');
+    await counting.prisma.session.delete({ where: { id } });
+    await expect(store.get(id)).resolves.toBeNull();
+  });
+});
