@@ -13,3 +13,6 @@ export { superjsonSerializer, type Serializer } from "./serialization/serializer
 export { encode, decode } from "./serialization/codec.ts";
 export { SessionStoreError, isSessionStoreError, type SessionErrorContext } from "./errors/session-store-error.ts";
 export * from "./errors/store-errors.ts";
+export { ensureSchema, schemaStatements } from "./schema/ensure-schema.ts";
+export { openEmbeddedDatabase, type EmbeddedDatabase, type EmbeddedOptions } from "./embedded/embedded-database.ts";
+export { openDatabase, type OpenedDatabase, type OpenDatabaseOptions } from "./embedded/open-database.ts";

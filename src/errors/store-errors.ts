@@ -75,3 +75,8 @@ export class SessionReentryError extends SessionStoreError {
 export class SessionClosedError extends SessionStoreError {
   override readonly name = "SessionClosedError";
 }
+
+/** The embedded (in-process) database could not be opened: in use, damaged, or its packages missing. */
+export class EmbeddedDatabaseError extends SessionStoreError {
+  override readonly name = "EmbeddedDatabaseError";
+}

@@ -1,0 +1,43 @@
+import { createOwnClient } from "../store/own-client.ts";
+import type { TransactionalClient } from "../store/prisma-handle.ts";
+import { openEmbeddedDatabase } from "./embedded-database.ts";
+
+/** A database for the CLI and the demo: a PostgreSQL server, or the embedded default. */
+export interface OpenedDatabase {
+  prisma: TransactionalClient;
+  /** Where the sessions are, for people (never includes a password). */
+  description: string;
+  /** A note to print, e.g. that a crash-left embedded directory was recovered. */
+  warning: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** A postgresql:// URL; unset or empty: the embedded database. */
+  url?: string | undefined;
+  /** Data directory of the embedded database. @default ".data/pglite" */
+  dataDir?: string | undefined;
+}
+
+function describeUrl(url: string): string {
+  const parsed = new URL(url);
+  return `PostgreSQL at ${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`;
+}
+
+/** Opens `url`, or the embedded database when no URL is given. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
+  if (options.url) {
+    const prisma = createOwnClient({ datasourceUrl: options.url });
+    return { prisma, description: describeUrl(options.url), warning: undefined, close: () => prisma.$disconnect() };
+  }
+  const embedded = await openEmbeddedDatabase(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+  return {
+    prisma: embedded.prisma,
+    description: `the embedded database (PGlite) in ${embedded.dataDir}`,
+    warning:
+      embedded.recoveredFrom === undefined
+        ? undefined
+        : `The embedded database was not closed cleanly (process ${embedded.recoveredFrom} ended without shutting down); it was recovered from its log.`,
+    close: embedded.close,
+  };
+}
