@@ -29,7 +29,10 @@ function describe(error: unknown): DatabaseFailure | undefined {
   };
   const adapterCause = e.meta?.driverAdapterError?.cause;
   const prismaCode = typeof e.code === "string" && /^P\d{4}$/.test(e.code) ? e.code : undefined;
-  const message = typeof e.message === "string" ? e.message : String(error);
+  const fullMessage = typeof e.message === "string" ? e.message : String(error);
+  // Prisma's message opens with a multi-line "Invalid `prisma.$queryRawUnsafe()` invocation" preamble;
+  // keep the driver's own sentence when there is one.
+  const message = /Message: `([^`]*)`/.exec(fullMessage)?.[1] ?? fullMessage.trim().split("\n").pop()!;
   if (adapterCause) {
     const sqlState = adapterCause["originalCode"] ?? adapterCause["code"];
     const kind = adapterCause["kind"];

@@ -1,0 +1,33 @@
+import cliProgress from "cli-progress";
+import { adapterStatementsFor } from "../../adapters/express/statements.ts";
+import type { Command } from "../command-context.ts";
+import { operatorQueriesFor } from "../queries.ts";
+
+/** `prune [--dry-run] [--batch-size N]`: deletes expired sessions in batches, showing progress. */
+export const prune: Command = async ({ store, output, options, now }) => {
+  const cutoff = now();
+  const [{ n: expired } = { n: 0 }] = await store.query<{ n: number }>(operatorQueriesFor(store.table).countExpired, [cutoff]);
+  if (options.dryRun) {
+    output.result({ expired, deleted: 0, dryRun: true }, () => `${expired} expired session(s) would be deleted (dry run)`);
+    return;
+  }
+  const bar =
+    process.stderr.isTTY && !output.json
+      ? new cliProgress.SingleBar({ stream: process.stderr, format: "pruning [{bar}] {value}/{total}" }, cliProgress.Presets.shades_classic)
+      : undefined;
+  bar?.start(expired, 0);
+  const statement = adapterStatementsFor(store.table).prune;
+  let deleted = 0;
+  try {
+    for (;;) {
+      const batch = await store.execute(statement, [cutoff, options.batchSize]);
+      deleted += batch;
+      if (bar) bar.update(deleted);
+      else if (batch > 0) output.line(`deleted ${deleted} of ${expired}`);
+      if (batch < options.batchSize) break;
+    }
+  } finally {
+    bar?.stop();
+  }
+  output.result({ expired, deleted, dryRun: false }, () => `pruned ${deleted} expired session(s)`);
+};

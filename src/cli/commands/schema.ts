@@ -1,0 +1,8 @@
+import { ensureSchema } from "../../schema/ensure-schema.ts";
+import type { Command } from "../command-context.ts";
+
+/** `schema`: creates the table, expiry column and index where missing (idempotent). */
+export const schema: Command = async ({ store, output }) => {
+  await ensureSchema(store);
+  output.result({ table: store.tableName, ensured: true }, () => `table ${store.tableName} is ready`);
+};

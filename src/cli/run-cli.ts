@@ -1,0 +1,95 @@
+import { parseArgs } from "node:util";
+import { openDatabase } from "../embedded/open-database.ts";
+import { superjsonSerializer } from "../serialization/serializer.ts";
+import { PostgresStore } from "../store/postgres-store.ts";
+import type { Command } from "./command-context.ts";
+import { deleteSession } from "./commands/delete.ts";
+import { list } from "./commands/list.ts";
+import { prune } from "./commands/prune.ts";
+import { schema } from "./commands/schema.ts";
+import { show } from "./commands/show.ts";
+import { stats } from "./commands/stats.ts";
+import { ExitCode, exitCodeOf, UsageError } from "./exit-codes.ts";
+import { createOutput } from "./output.ts";
+
+const commands: Record<string, Command> = { list, show, delete: deleteSession, prune, stats, schema };
+
+export const usage = `Usage: prisma-pg-session <command> [options]
+
+Commands:
+  list [--limit N] [--after ID]   sessions in id order (id, size in bytes, expiry), a page at a time
+  show <id>                       one session, decoded
+  delete <id>                     delete one session
+  prune [--dry-run] [--batch-size N]
+                                  delete expired sessions in batches
+  stats                           count, expired, payload sizes, oldest/newest expiry
+  schema                          create the table, expiry column and index if missing
+
+Options:
+  --url URL        PostgreSQL URL (default: $DATABASE_URL; unset: the embedded database)
+  --data-dir DIR   embedded database directory (default: .data/pglite)
+  --table NAME     sessions table, or schema.table (default: sessions)
+  --json           machine-readable output
+  -h, --help       this text
+
+Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found, 4 database unreachable.`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive whole number, got ${value}`);
+  return n;
+}
+
+/** Runs the CLI with `argv` (without node and script). @returns the exit code */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let json = argv.includes("--json");
+  const output = () => createOutput(json);
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: "string" },
+        "data-dir": { type: "string" },
+        table: { type: "string" },
+        json: { type: "boolean", default: false },
+        limit: { type: "string" },
+        after: { type: "string" },
+        "dry-run": { type: "boolean", default: false },
+        "batch-size": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+    json = values.json;
+    const [name, ...args] = positionals;
+    if (values.help || name === undefined) {
+      process.stdout.write(`${usage}\n`);
+      return name === undefined && !values.help ? ExitCode.badInput : ExitCode.ok;
+    }
+    const command = commands[name];
+    if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}; see --help`);
+    const options = {
+      limit: positiveInt("limit", values.limit, 50),
+      after: values.after,
+      dryRun: values["dry-run"],
+      batchSize: positiveInt("batch-size", values["batch-size"], 1000),
+    };
+    const db = await openDatabase({ url: values.url ?? env["DATABASE_URL"], dataDir: values["data-dir"] });
+    if (db.warning) process.stderr.write(`${db.warning}\n`);
+    try {
+      const store = new PostgresStore({ prisma: db.prisma, ...(values.table === undefined ? {} : { tableName: values.table }) });
+      await command({ store, serializer: superjsonSerializer, output: output(), args, options, now: () => new Date() });
+    } finally {
+      await db.close();
+    }
+    return ExitCode.ok;
+  } catch (error) {
+    const code = exitCodeOf(error);
+    const name = error instanceof Error ? error.name : "Error";
+    const message = error instanceof Error ? error.message : String(error);
+    if (json) process.stdout.write(`${JSON.stringify({ error: { name, message, exitCode: code } })}\n`);
+    process.stderr.write(`${name}: ${message}\n`);
+    return code;
+  }
+}

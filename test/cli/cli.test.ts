@@ -1,0 +1,165 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type pg from "pg";
+import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { adminPool, createTable, randomId, testDatabaseUrl } from "../support/database.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const cliArgs = ["--import", "tsx", "src/cli/main.ts"];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(process.execPath, [...cliArgs, ...args], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: "", DATABASE_URL: testDatabaseUrl(), ...env },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+let pool: pg.Pool;
+let table: string;
+const HOUR = 3_600_000;
+const live = randomId();
+const other = randomId();
+const expired = [randomId(), randomId(), randomId()];
+
+beforeAll(async () => {
+  pool = adminPool();
+  table = await createTable(pool, "cli");
+  const store = new PgSessionStore({ datasourceUrl: testDatabaseUrl(), tableName: table, pruneSessionInterval: false });
+  const cookie = { originalMaxAge: HOUR, expires: new Date(Date.now() + HOUR) };
+  await store.set(live, { cookie, user: "ann", at: new Date("2026-11-25T08:00:00Z") } as never);
+  await store.set(other, { cookie, user: "bob" } as never);
+  await store.close();
+  for (const id of expired) {
+    await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{"json":{}}', now() - interval '1 hour')`, [id]);
+  }
+});
+afterAll(async () => {
+  await pool.end();
+});
+
+test("stats counts sessions, expired ones and payload sizes", async () => {
+  const run = await cli(["stats", "--table", table, "--json"]);
+  expect(run.code).toBe(0);
+  const stats = JSON.parse(run.stdout);
+  const { rows } = await pool.query(`SELECT sum(octet_length(a_session))::int AS total, max(octet_length(a_session))::int AS max FROM "${table}"`);
+  expect(stats).toMatchObject({ count: 5, expired: 3, totalBytes: rows[0].total, maxBytes: rows[0].max });
+  expect(new Date(stats.newestExpiry).getTime()).toBeGreaterThan(Date.now());
+  const human = await cli(["stats", "--table", table]);
+  expect(human.stdout).toMatch(/sessions: +5 \(3 expired\)/);
+});
+
+test("list pages through sessions in id order", async () => {
+  const all = [live, other, ...expired].sort();
+  const first = JSON.parse((await cli(["list", "--table", table, "--json", "--limit", "2"])).stdout);
+  expect(first.sessions.map((s: { id: string }) => s.id)).toEqual(all.slice(0, 2));
+  expect(first.sessions[0]).toEqual({ id: all[0], size: expect.any(Number), expiresAt: expect.any(String) });
+  const second = JSON.parse((await cli(["list", "--table", table, "--json", "--limit", "2", "--after", first.next])).stdout);
+  expect(second.sessions.map((s: { id: string }) => s.id)).toEqual(all.slice(2, 4));
+  const human = await cli(["list", "--table", table, "--limit", "2"]);
+  expect(human.stdout).toMatch(/^id +size +expiresAt/);
+  expect(human.stdout).toContain(`more: --after ${all[1]}`);
+});
+
+test("show decodes a session; unknown and malformed ids have their own exit codes", async () => {
+  const human = await cli(["show", live, "--table", table]);
+  expect(human.code).toBe(0);
+  expect(human.stdout).toContain("user: 'ann'");
+  expect(human.stdout).toContain("at: 2026-11-25T08:00:00.000Z");
+  const json = JSON.parse((await cli(["show", live, "--table", table, "--json"])).stdout);
+  expect(json).toMatchObject({ id: live, data: { user: "ann", at: "2026-11-25T08:00:00.000Z" } });
+
+  const missing = await cli(["show", randomId(), "--table", table, "--json"]);
+  expect(missing.code).toBe(3);
+  expect(JSON.parse(missing.stdout).error.name).toBe("SessionNotFoundError");
+  const malformed = await cli(["show", "x'; DROP TABLE sessions; --", "--table", table]);
+  expect(malformed.code).toBe(2);
+  expect(malformed.stderr).toMatch(/InvalidSessionIdError/);
+});
+
+test("delete removes one session; deleting it again is 'not found'", async () => {
+  expect((await cli(["delete", other, "--table", table])).code).toBe(0);
+  expect((await pool.query(`SELECT 1 FROM "${table}" WHERE id = $1`, [other])).rowCount).toBe(0);
+  expect((await cli(["delete", other, "--table", table])).code).toBe(3);
+  expect((await cli(["delete", "--table", table])).code).toBe(2);
+});
+
+test("prune: --dry-run deletes nothing; then only expired rows go, batch by batch, as plain lines off a terminal", async () => {
+  const dry = JSON.parse((await cli(["prune", "--dry-run", "--table", table, "--json"])).stdout);
+  expect(dry).toEqual({ expired: 3, deleted: 0, dryRun: true });
+  expect((await pool.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n).toBe(4);
+  const run = await cli(["prune", "--batch-size", "2", "--table", table]);
+  expect(run.code).toBe(0);
+  expect(run.stdout).toBe("deleted 2 of 3\ndeleted 3 of 3\npruned 3 expired session(s)\n");
+  const { rows } = await pool.query(`SELECT id::text AS id FROM "${table}"`);
+  expect(rows.map((r) => r.id)).toEqual([live]);
+});
+
+test("prune shows a progress bar on a terminal", async () => {
+  const tty = mkdtempSync(join(tmpdir(), "pps-tty-"));
+  try {
+    const t = await createTable(pool, "clitty");
+    await pool.query(`INSERT INTO "${t}" (id, a_session, expires_at) SELECT md5(g::text), '{}', now() - interval '1 day' FROM generate_series(1, 5) g`);
+    const command = [process.execPath, ...cliArgs, "prune", "--table", t, "--batch-size", "2"].join(" ");
+    // `script` gives the CLI a pseudo-terminal, as a person at a shell would.
+    const run = spawnSync("script", ["-qec", command, join(tty, "typescript")], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: "", DATABASE_URL: testDatabaseUrl() },
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/pruning \[.*\] 5\/5/);
+    expect(run.stdout).not.toContain("deleted 2 of 5");
+  } finally {
+    rmSync(tty, { recursive: true, force: true });
+  }
+});
+
+test("schema creates a missing table and is idempotent", async () => {
+  const name = `cli_schema_${randomId().slice(0, 8)}`;
+  expect((await cli(["schema", "--table", name])).code).toBe(0);
+  expect((await cli(["schema", "--table", name, "--json"])).stdout).toContain('"ensured": true');
+  const { rows } = await pool.query("SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position", [name]);
+  expect(rows.map((r) => r.column_name)).toEqual(["id", "a_session", "expires_at"]);
+});
+
+describe("bad input and unreachable databases", () => {
+  test.each([
+    ["a malformed URL", ["stats", "--url", "not a url"], 2, /datasourceUrl must be a postgresql/],
+    ["an injected table name", ["stats", "--table", 'x"; DROP TABLE sessions; --'], 2, /tableName must be an SQL identifier/],
+    ["an unknown command", ["frobnicate"], 2, /unknown command/],
+    ["no command", [], 2, /Usage: prisma-pg-session/],
+    ["a bad --limit", ["list", "--limit", "0"], 2, /--limit must be a positive whole number/],
+    ["an unknown option", ["list", "--bogus"], 2, /Unknown option '--bogus'/],
+    ["an unreachable server", ["stats", "--url", "postgresql://postgres@127.0.0.1:1/none"], 4, /StoreUnavailableError: .*Can't reach database server/],
+    ["a missing table", ["stats", "--table", "no_such_table"], 1, /TableNotFoundError: table no_such_table does not exist: run `npx prisma migrate deploy`/],
+  ])("%s", async (_label, args, code, message) => {
+    const run = await cli(args as string[]);
+    expect(run.code).toBe(code);
+    expect(run.stderr + run.stdout).toMatch(message);
+  });
+});
+
+test("without DATABASE_URL or --url, it uses the embedded database", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "pps-cli-embedded-"));
+  try {
+    expect((await cli(["schema", "--data-dir", dataDir], { DATABASE_URL: "" })).code).toBe(0);
+    const stats = await cli(["stats", "--json", "--data-dir", dataDir], { DATABASE_URL: "" });
+    expect(stats.code).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ count: 0, expired: 0 });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);
