@@ -1,6 +1,7 @@
 import type { Serializer } from "../../serialization/serializer.ts";
 import type { PostgresStore } from "../../store/postgres-store.ts";
 import type { PostgresStoreOptions } from "../../store/store-options.ts";
+import type { HashIdsOption } from "./id-hasher.ts";
 import type { Logger } from "./prune-timer.ts";
 
 /** Options of {@link PgSessionStore}. Durations are in seconds, as in connect-pg-simple and connect-redis. */
@@ -27,6 +28,13 @@ export interface PgSessionStoreOptions extends PostgresStoreOptions {
   cacheSize?: number;
   /** The clock, in ms since the epoch (tests move it instead of sleeping). @default Date.now */
   now?: () => number;
+  /**
+   * Store a hash of each session id instead of the id (`true`: SHA-256; `{ secret }`: HMAC-SHA-256),
+   * so a database dump exposes no usable session id. `ids()` and `all()` then return the hashes.
+   * Sessions stored unhashed are not found after turning it on (everyone logs in again).
+   * @default false
+   */
+  hashIds?: HashIdsOption;
 }
 
 export const adapterDefaults = {

@@ -6,6 +6,7 @@ import { superjsonSerializer, type Serializer } from "../../serialization/serial
 import { PostgresStore } from "../../store/postgres-store.ts";
 import { normalizeAdapterOptions, type NormalizedAdapterOptions, type PgSessionStoreOptions } from "./adapter-options.ts";
 import { settle, type Callback } from "./callback.ts";
+import { idHasher } from "./id-hasher.ts";
 import { PruneTimer, type Logger } from "./prune-timer.ts";
 import { expiryOf, fromStoredSession, toStoredSession, type SessionLike } from "./session-payload.ts";
 import { adapterStatementsFor, type AdapterStatements } from "./statements.ts";
@@ -44,6 +45,7 @@ export class PgSessionStore extends StoreBase {
   readonly #cache: WriteCache;
   readonly #now: () => number;
   readonly #pruner: PruneTimer | undefined;
+  readonly #hash: ((sid: string) => string) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: PgSessionStoreOptions) {
@@ -55,6 +57,7 @@ export class PgSessionStore extends StoreBase {
     this.#statements = adapterStatementsFor(this.store.table);
     this.#cache = new WriteCache(this.#options.cacheSize);
     this.#now = options.now ?? Date.now;
+    this.#hash = idHasher(options.hashIds);
     const logger: Logger = options.logger ?? console;
     if (this.#options.pruneIntervalMs !== false) {
       this.#pruner = new PruneTimer(() => this.prune(), this.#options.pruneIntervalMs, logger);
@@ -142,31 +145,31 @@ export class PgSessionStore extends StoreBase {
   }
 
   async #get(sid: string): Promise<SessionData | null> {
-    this.store.assertStorableId(sid);
-    const rows = await this.store.query<StoredRow>(this.#statements.get, [sid, new Date(this.#now())], sid);
+    const key = this.#key(sid);
+    const rows = await this.store.query<StoredRow>(this.#statements.get, [key, new Date(this.#now())], key);
     const row = rows[0];
     if (row === undefined) {
       this.#cache.forget(sid);
       return null;
     }
-    const data = this.#decode(sid, row.a_session);
+    const data = this.#decode(key, row.a_session);
     if (row.a_session !== null) this.#cache.remember(sid, { text: row.a_session, expiresAt: row.expires_at?.getTime() ?? Infinity });
     return fromStoredSession(data, row.expires_at) as unknown as SessionData;
   }
 
   async #set(sid: string, session: SessionLike): Promise<void> {
-    this.store.assertStorableId(sid);
+    const key = this.#key(sid);
     const now = this.#now();
     const expiresAt = expiryOf(session, now, this.#options.ttl);
     if (expiresAt <= now) return this.#destroy(sid);
-    const text = encode(this.#serializer, toStoredSession(session), { sessionId: sid, table: this.store.tableName });
-    this.store.assertStorablePayload(text, sid);
+    const text = encode(this.#serializer, toStoredSession(session), { sessionId: key, table: this.store.tableName });
+    this.store.assertStorablePayload(text, key);
     const known = this.#cache.get(sid);
     if (known !== undefined && known.text === text && this.#withinTouchAfter(known.expiresAt, expiresAt, now)) return;
-    const values = [sid, text, new Date(expiresAt)];
+    const values = [key, text, new Date(expiresAt)];
     if (known === undefined) {
-      await this.store.execute(this.#statements.upsert, values, sid);
-    } else if ((await this.store.execute(this.#statements.update, values, sid)) === 0) {
+      await this.store.execute(this.#statements.upsert, values, key);
+    } else if ((await this.store.execute(this.#statements.update, values, key)) === 0) {
       this.#cache.forget(sid);
       return;
     }
@@ -174,21 +177,21 @@ export class PgSessionStore extends StoreBase {
   }
 
   async #touch(sid: string, session: SessionLike): Promise<void> {
-    this.store.assertStorableId(sid);
+    const key = this.#key(sid);
     const now = this.#now();
     const expiresAt = expiryOf(session, now, this.#options.ttl);
     if (expiresAt <= now) return this.#destroy(sid);
     const known = this.#cache.get(sid);
     if (known !== undefined && this.#withinTouchAfter(known.expiresAt, expiresAt, now)) return;
     const staleBefore = new Date(expiresAt - this.#touchAfterMs(expiresAt, now));
-    const touched = await this.store.execute(this.#statements.touch, [sid, new Date(now), new Date(expiresAt), staleBefore], sid);
+    const touched = await this.store.execute(this.#statements.touch, [key, new Date(now), new Date(expiresAt), staleBefore], key);
     if (known !== undefined && touched > 0) known.expiresAt = expiresAt;
   }
 
   async #destroy(sid: string): Promise<void> {
-    this.store.assertStorableId(sid);
+    const key = this.#key(sid);
     this.#cache.forget(sid);
-    await this.store.execute(this.#statements.destroy, [sid], sid);
+    await this.store.execute(this.#statements.destroy, [key], key);
   }
 
   async #all(): Promise<ListedSession[]> {
@@ -209,6 +212,16 @@ export class PgSessionStore extends StoreBase {
   async #clear(): Promise<void> {
     this.#cache.clear();
     await this.store.execute(this.#statements.clear, []);
+  }
+
+  // The key stored for a session id: the id itself, or its hash. Errors name the key, never a live id.
+  #key(sid: string): string {
+    if (this.#hash === undefined) {
+      this.store.assertStorableId(sid);
+      return sid;
+    }
+    if (typeof sid !== "string" || sid.length === 0) this.store.assertStorableId(sid);
+    return this.#hash(sid);
   }
 
   #decode(sid: string, text: string | null): Record<string, unknown> {
