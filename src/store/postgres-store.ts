@@ -1,3 +1,4 @@
+import { withCallerStack } from "../errors/caller-stack.ts";
 import { mapDatabaseError } from "../errors/map-database-error.ts";
 import { StoreClosedError } from "../errors/store-errors.ts";
 import { createOwnClient } from "./own-client.ts";
@@ -71,7 +72,11 @@ export class PostgresStore {
    * taken by `materialize` last until `fn` settles. Commits when `fn` resolves (unless `commit: false`),
    * rolls back when it throws and rethrows its error.
    */
-  async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return withCallerStack(() => this.#transaction(fn, options));
+  }
+
+  async #transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions): Promise<T> {
     this.#assertOpen();
     const client = this.#client;
     if (!isTransactionalClient(client)) return fn(new StoreTransaction(client, this.#context));
@@ -121,23 +126,27 @@ export class PostgresStore {
    * transaction client) and returns its rows. Database errors are mapped as for the seed's operations.
    * For extensions such as the express adapter: values must be bound parameters, never spliced in.
    */
-  async query<R>(sql: string, values: readonly unknown[], sessionId?: string): Promise<R[]> {
-    this.#assertOpen();
-    try {
-      return await this.#client.$queryRawUnsafe<R[]>(sql, ...values);
-    } catch (error) {
-      throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
-    }
+  query<R>(sql: string, values: readonly unknown[], sessionId?: string): Promise<R[]> {
+    return withCallerStack(async () => {
+      this.#assertOpen();
+      try {
+        return await this.#client.$queryRawUnsafe<R[]>(sql, ...values);
+      } catch (error) {
+        throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
+      }
+    });
   }
 
   /** Like {@link query}, for a statement without rows. @returns the number of rows it affected. */
-  async execute(sql: string, values: readonly unknown[], sessionId?: string): Promise<number> {
-    this.#assertOpen();
-    try {
-      return await this.#client.$executeRawUnsafe(sql, ...values);
-    } catch (error) {
-      throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
-    }
+  execute(sql: string, values: readonly unknown[], sessionId?: string): Promise<number> {
+    return withCallerStack(async () => {
+      this.#assertOpen();
+      try {
+        return await this.#client.$executeRawUnsafe(sql, ...values);
+      } catch (error) {
+        throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
+      }
+    });
   }
 
   /** Checks an id as the seed's operations do (printable ASCII, fits the id column). @throws InvalidSessionIdError */
@@ -166,10 +175,12 @@ export class PostgresStore {
 
   // A single statement is already its own transaction in PostgreSQL: no BEGIN/COMMIT round trips are
   // needed, except to honour `commit: false`, which needs a transaction to roll back.
-  async #alone<T>(operation: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    this.#assertOpen();
-    if (!this.#options.commit) return this.transaction(operation);
-    return operation(new StoreTransaction(this.#client, this.#context));
+  #alone<T>(operation: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return withCallerStack(async () => {
+      this.#assertOpen();
+      if (!this.#options.commit) return this.#transaction(operation, {});
+      return operation(new StoreTransaction(this.#client, this.#context));
+    });
   }
 
   #assertOpen(): void {

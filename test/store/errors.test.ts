@@ -110,3 +110,19 @@ test("errors have one base class, a literal name and keep their cause", async ()
   expect(isSessionStoreError(new Error("plain"))).toBe(false);
   expect((error as Error).cause).toMatchObject({ code: "P2010" });
 });
+
+test("a typed error keeps the caller's frames in its stack (async stack traces are not cut at the driver)", async () => {
+  async function applicationCodeThatLoadsASession(): Promise<unknown> {
+    return store.materialize({ id: randomId(), serialized: null });
+  }
+  const error = (await applicationCodeThatLoadsASession().catch((e: unknown) => e)) as Error;
+  expect(error.name).toBe("SessionNotFoundError");
+  expect(error.stack).toContain("applicationCodeThatLoadsASession");
+  const dbError = (await (async function applicationCodeThatInserts() {
+    const id = randomId();
+    await store.insert({ id, serialized: "x" });
+    return store.insert({ id, serialized: "x" });
+  })().catch((e: unknown) => e)) as Error;
+  expect(dbError.name).toBe("DuplicateSessionIdError");
+  expect(dbError.stack).toContain("applicationCodeThatInserts");
+});
