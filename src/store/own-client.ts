@@ -1,5 +1,5 @@
-import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "../generated/prisma/client.ts";
+import pg from "pg";
+import { PgClient } from "./pg-client.ts";
 import type { TransactionalClient } from "./prisma-handle.ts";
 
 /** Settings of the connection pool of a client the store opens itself. */
@@ -35,13 +35,19 @@ export function connectionString({ datasourceUrl, user, password }: ConnectionOp
   return url.toString();
 }
 
-/** Opens the store's own client ("if we open the connection, we close the connection"). */
+/**
+ * Opens the store's own connection pool ("if we open the connection, we close the connection"):
+ * node-postgres, the driver under `@prisma/adapter-pg`, used directly — see {@link PgClient}.
+ */
 export function createOwnClient(options: ConnectionOptions): TransactionalClient {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: connectionString(options),
     max: options.pool?.max ?? 10,
     connectionTimeoutMillis: options.pool?.connectionTimeoutMillis ?? 5000,
     idleTimeoutMillis: options.pool?.idleTimeoutMillis ?? 10_000,
   });
-  return new PrismaClient({ adapter }) as unknown as TransactionalClient;
+  // An idle pooled connection that the server closes (restart, admin kill) must not crash the process:
+  // the pool drops it, and the next query opens a new one.
+  pool.on("error", () => undefined);
+  return new PgClient(pool, true);
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:net";
 import {
+  DuplicateSessionIdError,
   isSessionStoreError,
   LockTimeoutError,
   PostgresStore,
@@ -8,7 +9,7 @@ import {
   TableNotFoundError,
   TransactionTimeoutError,
 } from "../../src/index.ts";
-import { deferred, randomId, testDatabaseUrl } from "../support/database.ts";
+import { deferred, newPrismaClient, randomId, testDatabaseUrl } from "../support/database.ts";
 
 let store: PostgresStore;
 beforeAll(() => {
@@ -108,7 +109,17 @@ test("errors have one base class, a literal name and keep their cause", async ()
   expect(isSessionStoreError(error, "DuplicateSessionIdError")).toBe(true);
   expect(isSessionStoreError(error, "SessionNotFoundError")).toBe(false);
   expect(isSessionStoreError(new Error("plain"))).toBe(false);
-  expect((error as Error).cause).toMatchObject({ code: "P2010" });
+  // The driver's own error, with its SQLSTATE (the store's own connection is node-postgres)...
+  expect((error as Error).cause).toMatchObject({ code: "23505" });
+  // ...or Prisma's, through a PrismaClient handle.
+  const prisma = newPrismaClient();
+  try {
+    const viaPrisma = await new PostgresStore({ prisma }).insert({ id, serialized: "x" }).catch((e: unknown) => e);
+    expect(viaPrisma).toBeInstanceOf(DuplicateSessionIdError);
+    expect((viaPrisma as Error).cause).toMatchObject({ code: "P2010", meta: { driverAdapterError: { cause: { originalCode: "23505" } } } });
+  } finally {
+    await prisma.$disconnect();
+  }
 });
 
 test("a typed error keeps the caller's frames in its stack (async stack traces are not cut at the driver)", async () => {
