@@ -4,6 +4,7 @@ export { StoreTransaction } from "./store/store-transaction.ts";
 export type { SessionRecord } from "./store/session-record.ts";
 export type { PrismaHandle, SqlClient, TransactionalClient, TransactionOptions, IsolationLevel } from "./store/prisma-handle.ts";
 export type { PoolOptions } from "./store/own-client.ts";
+export type { PgPool, PgPoolClient } from "./store/pg-client.ts";
 export { SessionManager, type SessionSnapshot } from "./session/session-manager.ts";
 export type { SessionManagerOptions } from "./session/manager-options.ts";
 export type { Session, SessionData, SessionStatus } from "./session/session.ts";

@@ -26,7 +26,7 @@ export interface SessionManagerOptions extends PostgresStoreOptions {
 export const managerDefaults = { idLength: 32 } as const;
 
 /** The options that only the store reads: refused together with `store`, whose own options apply. */
-const storeOnly = ["prisma", "datasourceUrl", "user", "password", "pool", "tableName", "commit", "maxPayloadBytes", "maxIdLength"] as const;
+const storeOnly = ["prisma", "datasourceUrl", "pgPool", "user", "password", "pool", "tableName", "commit", "maxPayloadBytes", "maxIdLength"] as const;
 
 export function assertManagerOptions(options: SessionManagerOptions): void {
   if (options.store !== undefined) {

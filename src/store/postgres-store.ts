@@ -2,6 +2,7 @@ import { withCallerStack } from "../errors/caller-stack.ts";
 import { mapDatabaseError } from "../errors/map-database-error.ts";
 import { StoreClosedError } from "../errors/store-errors.ts";
 import { createOwnClient } from "./own-client.ts";
+import { PgClient } from "./pg-client.ts";
 import { isTransactionalClient, type PrismaHandle, type SqlClient, type TransactionOptions } from "./prisma-handle.ts";
 import { assertStorableId, assertStorablePayload, type SessionRecord } from "./session-record.ts";
 import { statementsFor } from "./statements.ts";
@@ -36,6 +37,9 @@ export class PostgresStore {
       if (!isTransactionalClient(options.prisma) && options.commit === false) {
         throw new TypeError("`commit` cannot be set with a transaction client: its owner commits or rolls back");
       }
+    } else if (options.pgPool !== undefined) {
+      this.#client = new PgClient(options.pgPool, false);
+      this.#ownsClient = false;
     } else {
       this.#client = createOwnClient({
         datasourceUrl: options.datasourceUrl as string,

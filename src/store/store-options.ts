@@ -1,4 +1,5 @@
 import type { PoolOptions } from "./own-client.ts";
+import type { PgPool } from "./pg-client.ts";
 import type { PrismaHandle, TransactionOptions } from "./prisma-handle.ts";
 import { parseTableName, type TableName } from "./table-name.ts";
 
@@ -17,6 +18,12 @@ export interface PostgresStoreOptions extends TransactionOptions {
    * @example "postgresql://app@127.0.0.1:5432/app"
    */
   datasourceUrl?: string;
+  /**
+   * An existing node-postgres `Pool` — e.g. the one you give `new PrismaPg(pool)` — used directly, the
+   * fastest path (Prisma's raw-query path costs about twice the client CPU per statement). Never ended
+   * by the store. Give one of `prisma`, `datasourceUrl` and `pgPool`.
+   */
+  pgPool?: PgPool;
   /** Overrides the URL's user name (the seed's `UserName`). */
   user?: string;
   /** Overrides the URL's password (the seed's `Password`). */
@@ -67,14 +74,13 @@ function positive(name: string, value: number | undefined): number | undefined {
 
 export function normalizeStoreOptions(options: PostgresStoreOptions): NormalizedStoreOptions {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError("PostgresStore options must be an object with `prisma` or `datasourceUrl`");
+    throw new TypeError("PostgresStore options must be an object with `prisma`, `datasourceUrl` or `pgPool`");
   }
-  const hasHandle = options.prisma !== undefined;
-  const hasUrl = options.datasourceUrl !== undefined;
-  if (hasHandle === hasUrl) {
-    throw new TypeError("Give exactly one of `prisma` (an existing client) and `datasourceUrl`");
+  const given = [options.prisma, options.datasourceUrl, options.pgPool].filter((o) => o !== undefined).length;
+  if (given !== 1) {
+    throw new TypeError("Give exactly one of `prisma` (an existing client), `datasourceUrl` and `pgPool`");
   }
-  if (hasHandle && (options.user !== undefined || options.password !== undefined || options.pool !== undefined)) {
+  if (options.datasourceUrl === undefined && (options.user !== undefined || options.password !== undefined || options.pool !== undefined)) {
     throw new TypeError("`user`, `password` and `pool` apply only with `datasourceUrl`");
   }
   const maxPayloadBytes = options.maxPayloadBytes ?? storeDefaults.maxPayloadBytes;

@@ -44,7 +44,7 @@ export const adapterDefaults = {
   cacheSize: 10_000,
 } as const;
 
-const storeOnly = ["prisma", "datasourceUrl", "user", "password", "pool", "tableName", "commit", "maxPayloadBytes", "maxIdLength"] as const;
+const storeOnly = ["prisma", "datasourceUrl", "pgPool", "user", "password", "pool", "tableName", "commit", "maxPayloadBytes", "maxIdLength"] as const;
 
 function nonNegative(name: string, value: number): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {

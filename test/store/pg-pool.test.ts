@@ -1,0 +1,68 @@
+import pg from "pg";
+import { PostgresStore, TransactionTimeoutError } from "../../src/index.ts";
+import { deferred, randomId, storedRow, testDatabaseUrl } from "../support/database.ts";
+
+let pool: pg.Pool;
+beforeAll(() => {
+  pool = new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 });
+});
+afterAll(async () => {
+  await pool.end();
+});
+
+test("pgPool: the store uses the given node-postgres pool and never ends it", async () => {
+  const store = new PostgresStore({ pgPool: pool });
+  const id = randomId();
+  await store.insert({ id, serialized: "via pg pool" });
+  await store.close();
+  expect((await storedRow(pool, id))?.a_session).toBe("via pg pool");
+});
+
+test("transactions honour isolationLevel", async () => {
+  const store = new PostgresStore({ pgPool: pool, isolationLevel: "Serializable" });
+  const level = await store.transaction(async (tx) => {
+    const rows = await tx.client.$queryRawUnsafe<Array<{ transaction_isolation: string }>>("SHOW transaction_isolation");
+    return rows[0]!.transaction_isolation;
+  });
+  expect(level).toBe("serializable");
+});
+
+test("no free connection within maxWait is TransactionTimeoutError, and nothing leaks", async () => {
+  const single = new pg.Pool({ connectionString: testDatabaseUrl(), max: 1 });
+  const store = new PostgresStore({ pgPool: single, maxWait: 100 });
+  const inside = deferred();
+  const release = deferred();
+  const holder = store.transaction(async () => {
+    inside.resolve();
+    await release.promise;
+  });
+  await inside.promise;
+  await expect(store.transaction(async () => "never")).rejects.toBeInstanceOf(TransactionTimeoutError);
+  release.resolve();
+  await holder;
+  await expect(store.transaction(async () => "free again")).resolves.toBe("free again");
+  await single.end();
+});
+
+test("a unit of work that never ends loses its lock at `timeout`: the connection is closed and PostgreSQL rolls back", async () => {
+  const store = new PostgresStore({ pgPool: pool, timeout: 200, maxWait: 5000 });
+  const id = randomId();
+  await store.insert({ id, serialized: "before" });
+  const locked = deferred();
+  const stuck = store.transaction(async (tx) => {
+    await tx.materialize({ id, serialized: null });
+    await tx.update({ id, serialized: "never committed" });
+    locked.resolve();
+    await new Promise(() => undefined); // a callback that hangs forever
+  });
+  await locked.promise;
+  const other = new PostgresStore({ datasourceUrl: testDatabaseUrl(), timeout: 10_000 });
+  try {
+    // Waits for the row lock, which the expired transaction's closed connection gives up.
+    const seen = await other.transaction(async (tx) => (await tx.materialize({ id, serialized: null })).serialized);
+    expect(seen).toBe("before");
+  } finally {
+    await other.close();
+  }
+  void stuck.catch(() => undefined);
+});
