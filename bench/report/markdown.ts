@@ -1,0 +1,42 @@
+import type { BenchConfig } from "../config.ts";
+import type { BreakdownLine } from "../sections/breakdown.ts";
+import type { LostUpdateRow } from "../sections/lost-update.ts";
+import type { ScaleResult } from "../sections/scale.ts";
+import type { Cells } from "../sections/summary.ts";
+import { workloadNames } from "../worker/workloads.ts";
+import { goalsTable, type Goal } from "./goals.ts";
+import { breakdownTable, lockedTable, lostUpdateTable, memoryTable, scaleTables, throughputTables, type MemoryRow } from "./tables.ts";
+
+export interface RunReport {
+  config: BenchConfig;
+  environment: Record<string, string | number>;
+  throughput: Cells | undefined;
+  memory: MemoryRow[];
+  locked: Cells | undefined;
+  lostUpdate: LostUpdateRow[] | undefined;
+  scale: ScaleResult | undefined;
+  breakdown: BreakdownLine[] | undefined;
+  goals: Goal[] | undefined;
+}
+
+/** The whole report as markdown. */
+export function markdownReport(report: RunReport): string {
+  const { config } = report;
+  const env = Object.entries(report.environment).map(([key, value]) => `${key}: ${value}`).join(" · ");
+  return [
+    `## prisma-pg-session benchmark${config.quick ? " (--quick: smoke run, numbers not meaningful)" : ""}`,
+    `${env}\n\nMedians of ${config.repeats} interleaved round(s) of ${config.segmentMs} ms per segment (after ${config.warmupMs} ms warm-up); ` +
+      `${config.poolSize} sessions of ~${config.payloadBytes} B (mix and fastify: requests of ${config.activeSessions} active users among them); pool of ${config.poolMax} connections per store; each store in its own process ` +
+      "(client CPU = that process's user+sys; server CPU = its PostgreSQL backends, from /proc). Timings are noisy on a shared 2-core box.",
+    report.goals && `### Goals (issue 6)\n\n${goalsTable(report.goals)}`,
+    report.throughput && `### Express-session Store API\n\n${throughputTables(report.throughput, config.stores, workloadNames, config.concurrencies)}`,
+    `### Memory (MB; every worker also holds the bench's own ${config.poolSize} sessions)\n\n${memoryTable(report.memory)}`,
+    report.locked && `### Locked unit of work (read-modify-write under FOR UPDATE)\n\n${lockedTable(report.locked)}`,
+    report.lostUpdate &&
+      `### Lost updates (${config.lostUpdate.requests} concurrent read-modify-write requests on one session)\n\n${lostUpdateTable(report.lostUpdate)}`,
+    report.scale && `### Scale\n\n${scaleTables(report.scale)}`,
+    report.breakdown && `### Where our client CPU goes (same statement through each layer)\n\n${breakdownTable(report.breakdown)}`,
+  ]
+    .filter((part): part is string => typeof part === "string")
+    .join("\n\n");
+}
