@@ -51,7 +51,12 @@ export class OpenSession<D extends SessionData = SessionData> implements Session
     raw[idKey] = id;
     const guard = (key: string | symbol): void => this.#assertWritable(key);
     this.data = new Proxy(raw, {
-      set: (target, key, value) => (guard(key), Reflect.set(target, key, value)),
+      // `__proto__` is kept as an own key (which the serializer then refuses), never as a new prototype.
+      set: (target, key, value) =>
+        (guard(key),
+        key === "__proto__"
+          ? Reflect.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+          : Reflect.set(target, key, value)),
       defineProperty: (target, key, descriptor) => (guard(key), Reflect.defineProperty(target, key, descriptor)),
       deleteProperty: (target, key) => (guard(key), Reflect.deleteProperty(target, key)),
       setPrototypeOf: () => {

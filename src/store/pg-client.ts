@@ -4,6 +4,7 @@ import type { IsolationLevel, SqlClient, TransactionalClient, TransactionOptions
 /** The part of a node-postgres `Pool` used here (a `pg.Pool` fits). */
 export interface PgPool {
   connect(): Promise<PgPoolClient>;
+  on(event: "connect", listener: (client: PgPoolClient) => void): unknown;
   query(text: string, values?: unknown[]): Promise<PgResult>;
   end(): Promise<void>;
 }
@@ -65,6 +66,10 @@ export class PgClient implements TransactionalClient {
   constructor(pool: PgPool, ownsPool: boolean) {
     this.#pool = pool;
     this.#ownsPool = ownsPool;
+    // A server shutdown can deliver a connection's last ReadyForQuery and its FATAL in one read, after
+    // pg-pool handed the connection out but before anyone listens on it: without a listener from the
+    // start, that "error" event is an uncaught exception. Queries still fail and are mapped as usual.
+    pool.on("connect", (client) => client.on("error", () => undefined));
   }
 
   async $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> {

@@ -208,13 +208,17 @@ describe("listing, clearing, pruning", () => {
     expect(statements).toHaveLength(4);
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${table}"`);
     expect(rows[0].n).toBe(2);
-    // The batch's row search can use the expiry index (forced here: the table is tiny).
+    // The batch's row search can use the expiry index (forced here: the table is tiny). SET LOCAL in
+    // a transaction, so the setting neither leaks to a pooled server connection (PgBouncer) nor is lost
+    // between the two statements.
     const client = await pool.connect();
     try {
-      await client.query("SET enable_seqscan = off");
+      await client.query("BEGIN");
+      await client.query("SET LOCAL enable_seqscan = off");
       const plan = await client.query(`EXPLAIN SELECT id FROM "${table}" WHERE expires_at <= now() LIMIT 3 FOR UPDATE SKIP LOCKED`);
       expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain(`${table}_expires_at_idx`);
     } finally {
+      await client.query("ROLLBACK");
       client.release();
     }
   });

@@ -143,7 +143,7 @@ describe("bad input and unreachable databases", () => {
     ["no command", [], 2, /Usage: prisma-pg-session/],
     ["a bad --limit", ["list", "--limit", "0"], 2, /--limit must be a positive whole number/],
     ["an unknown option", ["list", "--bogus"], 2, /Unknown option '--bogus'/],
-    ["an unreachable server", ["stats", "--url", "postgresql://postgres@127.0.0.1:1/none"], 4, /StoreUnavailableError: .*Can't reach database server/],
+    ["an unreachable server", ["stats", "--url", "postgresql://postgres@127.0.0.1:1/none"], 4, /StoreUnavailableError: Session store unavailable/],
     ["a missing table", ["stats", "--table", "no_such_table"], 1, /TableNotFoundError: table no_such_table does not exist: run `npx prisma migrate deploy`/],
   ])("%s", async (_label, args, code, message) => {
     const run = await cli(args as string[]);

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { PostgresStore, StoreClosedError } from "../../src/index.ts";
 import { adminPool, newPrismaClient, randomId, storedRow, testDatabaseUrl, type TestPrismaClient } from "../support/database.ts";
+import { openConnectionsOf } from "../support/open-connections.ts";
 
 let pool: pg.Pool;
 let prisma: TestPrismaClient;
@@ -14,11 +15,6 @@ afterAll(async () => {
   await pool.end();
 });
 
-async function backendsOf(applicationName: string): Promise<number> {
-  const { rows } = await pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
-  return rows[0].n;
-}
-
 describe("own connection (datasourceUrl)", () => {
   test("close() disconnects the client the store opened, is idempotent, and later calls fail clearly", async () => {
     const url = new URL(testDatabaseUrl());
@@ -26,11 +22,11 @@ describe("own connection (datasourceUrl)", () => {
     const name = url.searchParams.get("application_name")!;
     const store = new PostgresStore({ datasourceUrl: url.toString() });
     await store.insert({ id: randomId(), serialized: "x" });
-    expect(await backendsOf(name)).toBeGreaterThan(0);
+    expect(await openConnectionsOf(name)).toBeGreaterThan(0);
     await Promise.all([store.close(), store.close()]);
     await expect(store.close()).resolves.toBeUndefined();
     expect(store.closed).toBe(true);
-    expect(await backendsOf(name)).toBe(0);
+    expect(await openConnectionsOf(name)).toBe(0);
     await expect(store.insert({ id: randomId(), serialized: "x" })).rejects.toBeInstanceOf(StoreClosedError);
     await expect(store.transaction(async () => 1)).rejects.toBeInstanceOf(StoreClosedError);
   });

@@ -220,7 +220,8 @@ export class PgSessionStore extends StoreBase {
       this.store.assertStorableId(sid);
       return sid;
     }
-    if (typeof sid !== "string" || sid.length === 0) this.store.assertStorableId(sid);
+    // Hashing encodes UTF-8, which would merge ids differing only in unpaired surrogates.
+    if (typeof sid !== "string" || sid.length === 0 || !sid.isWellFormed()) this.store.assertStorableId(sid);
     return this.#hash(sid);
   }
 

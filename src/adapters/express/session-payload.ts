@@ -33,7 +33,10 @@ export function expiryOf(session: SessionLike, now: number, ttlSeconds: number):
  */
 export function toStoredSession(session: SessionLike): Record<string, unknown> {
   const plain: Record<string, unknown> = {};
-  for (const key of Object.keys(session)) plain[key] = session[key];
+  // defineProperty, not assignment: an own `__proto__` key must stay a key, not become the prototype.
+  for (const key of Object.keys(session)) {
+    Object.defineProperty(plain, key, { value: session[key], writable: true, enumerable: true, configurable: true });
+  }
   const cookie = session.cookie;
   if (cookie !== undefined && cookie !== null && typeof cookie === "object") {
     const json: Record<string, unknown> = typeof cookie.toJSON === "function" ? { ...cookie.toJSON() } : { ...cookie };

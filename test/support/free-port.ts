@@ -1,0 +1,16 @@
+import { createServer } from "node:net";
+
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it). Another process could
+ * take it before the caller binds it: callers that start a server retry with a new port when binding fails.
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
