@@ -7,8 +7,7 @@ export type StoreName =
   | "raw-pg"
   | "memory"
   // Opt-in experiments (`--stores=...`): variants of ours that locate its costs.
-  | "ours-json"
-  | "ours-pg-direct";
+  | "ours-json";
 
 /** A read-modify-write unit of work on one session, under its row lock (ours and raw pg only). */
 export interface LockedUnits {
