@@ -1,7 +1,7 @@
 import type { Serializer } from "../serialization/serializer.ts";
 import type { PostgresStore } from "../store/postgres-store.ts";
 import type { TransactionOptions } from "../store/prisma-handle.ts";
-import type { PostgresStoreOptions } from "../store/store-options.ts";
+import { assertNoStoreOptionsBeside, type PostgresStoreOptions } from "../store/store-options.ts";
 
 /** Options of the session lifecycle; store options (`prisma` / `datasourceUrl`, ...) build its own store. */
 export interface SessionManagerOptions extends PostgresStoreOptions {
@@ -25,14 +25,9 @@ export interface SessionManagerOptions extends PostgresStoreOptions {
 
 export const managerDefaults = { idLength: 32 } as const;
 
-/** The options that only the store reads: refused together with `store`, whose own options apply. */
-const storeOnly = ["prisma", "datasourceUrl", "pgPool", "user", "password", "pool", "tableName", "commit", "maxPayloadBytes", "maxIdLength"] as const;
 
 export function assertManagerOptions(options: SessionManagerOptions): void {
-  if (options.store !== undefined) {
-    const extra = storeOnly.filter((key) => options[key] !== undefined);
-    if (extra.length > 0) throw new TypeError(`With \`store\`, set ${extra.join(", ")} on the store instead`);
-  }
+  assertNoStoreOptionsBeside(options);
   if (options.lockTimeout !== undefined && !(Number.isInteger(options.lockTimeout) && options.lockTimeout > 0)) {
     throw new RangeError(`lockTimeout must be a positive whole number of milliseconds, got ${String(options.lockTimeout)}`);
   }

@@ -54,6 +54,20 @@ function acquire(pool: PgPool, maxWait: number): Promise<PgPoolClient> {
   });
 }
 
+const guardedPools = new WeakSet<PgPool>();
+
+/**
+ * A server shutdown can deliver a connection's last ReadyForQuery and its FATAL in one read, after
+ * pg-pool handed the connection out but before anyone listens on it: without a listener from the start,
+ * that "error" event is an uncaught exception. Queries still fail and are mapped as usual. Once per pool:
+ * many stores may share one `pgPool`, and a listener each would pile up.
+ */
+function guardConnections(pool: PgPool): void {
+  if (guardedPools.has(pool)) return;
+  guardedPools.add(pool);
+  pool.on("connect", (client) => client.on("error", () => undefined));
+}
+
 /**
  * A client with Prisma's `$queryRawUnsafe` / `$executeRawUnsafe` / `$transaction` shape on a node-postgres
  * pool: the store's fast path. Prisma's raw-query path costs about twice the client CPU per statement
@@ -66,10 +80,7 @@ export class PgClient implements TransactionalClient {
   constructor(pool: PgPool, ownsPool: boolean) {
     this.#pool = pool;
     this.#ownsPool = ownsPool;
-    // A server shutdown can deliver a connection's last ReadyForQuery and its FATAL in one read, after
-    // pg-pool handed the connection out but before anyone listens on it: without a listener from the
-    // start, that "error" event is an uncaught exception. Queries still fail and are mapped as usual.
-    pool.on("connect", (client) => client.on("error", () => undefined));
+    guardConnections(pool);
   }
 
   async $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> {

@@ -49,6 +49,16 @@ export interface PostgresStoreOptions extends TransactionOptions {
   maxIdLength?: number;
 }
 
+/** The options only the store reads: with an existing `store`, they belong on that store. */
+const storeOnlyOptions = ["prisma", "datasourceUrl", "pgPool", "user", "password", "pool", "tableName", "commit", "maxPayloadBytes", "maxIdLength"] as const;
+
+/** For the layers built on a store (lifecycle, adapter): refuses store options next to an existing `store`. */
+export function assertNoStoreOptionsBeside(options: PostgresStoreOptions & { store?: unknown }): void {
+  if (options.store === undefined) return;
+  const extra = storeOnlyOptions.filter((key) => options[key] !== undefined);
+  if (extra.length > 0) throw new TypeError(`With \`store\`, set ${extra.join(", ")} on the store instead`);
+}
+
 export const storeDefaults = {
   tableName: "sessions",
   commit: true,

@@ -1,6 +1,6 @@
 import type { Serializer } from "../../serialization/serializer.ts";
 import type { PostgresStore } from "../../store/postgres-store.ts";
-import type { PostgresStoreOptions } from "../../store/store-options.ts";
+import { assertNoStoreOptionsBeside, type PostgresStoreOptions } from "../../store/store-options.ts";
 import type { HashIdsOption } from "./id-hasher.ts";
 import type { Logger } from "./prune-timer.ts";
 
@@ -44,8 +44,6 @@ export const adapterDefaults = {
   cacheSize: 10_000,
 } as const;
 
-const storeOnly = ["prisma", "datasourceUrl", "pgPool", "user", "password", "pool", "tableName", "commit", "maxPayloadBytes", "maxIdLength"] as const;
-
 function nonNegative(name: string, value: number): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     throw new RangeError(`${name} must be a number of seconds ≥ 0, got ${String(value)}`);
@@ -62,10 +60,7 @@ export interface NormalizedAdapterOptions {
 }
 
 export function normalizeAdapterOptions(options: PgSessionStoreOptions): NormalizedAdapterOptions {
-  if (options.store !== undefined) {
-    const extra = storeOnly.filter((key) => options[key] !== undefined);
-    if (extra.length > 0) throw new TypeError(`With \`store\`, set ${extra.join(", ")} on the store instead`);
-  }
+  assertNoStoreOptionsBeside(options);
   const interval = options.pruneSessionInterval ?? adapterDefaults.pruneSessionInterval;
   if (interval !== false && !(typeof interval === "number" && interval > 0 && Number.isFinite(interval))) {
     throw new RangeError(`pruneSessionInterval must be a positive number of seconds or false, got ${String(interval)}`);
