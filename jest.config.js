@@ -1,6 +1,7 @@
 /** Jest 30 in ESM mode (superjson 2 is ESM-only) with ts-jest; type checking is `tsc`'s job (npm test runs it first). */
 const esmTypeScript = {
   testEnvironment: "node",
+  setupFilesAfterEnv: ["<rootDir>/test/support/equality.ts"],
   extensionsToTreatAsEsm: [".ts"],
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
   transform: {

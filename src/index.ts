@@ -11,6 +11,7 @@ export type { Session, SessionData, SessionStatus } from "./session/session.ts";
 export { generateSessionId } from "./session/session-id.ts";
 export { parseTableName, type TableName } from "./store/table-name.ts";
 export { superjsonSerializer, type Serializer } from "./serialization/serializer.ts";
+export { createSuperjsonSerializer, type SuperjsonSerializerOptions } from "./serialization/superjson-serializer.ts";
 export { encode, decode } from "./serialization/codec.ts";
 export { SessionStoreError, isSessionStoreError, type SessionErrorContext } from "./errors/session-store-error.ts";
 export * from "./errors/store-errors.ts";

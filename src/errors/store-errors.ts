@@ -1,4 +1,4 @@
-import { SessionStoreError } from "./session-store-error.ts";
+import { SessionStoreError, type SessionErrorContext } from "./session-store-error.ts";
 
 /** `materialize` (or an open/read) found no row: the seed's "Object does not exist in the data store". */
 export class SessionNotFoundError extends SessionStoreError {
@@ -15,9 +15,18 @@ export class DuplicateSessionIdError extends SessionStoreError {
   override readonly name = "DuplicateSessionIdError";
 }
 
-/** A stored payload that the serializer cannot decode, or data that it cannot encode. */
+/**
+ * A stored payload that the serializer cannot decode, or data that it cannot encode faithfully;
+ * `keyPath` names the refused value (e.g. `cart.items[2]`) when the serializer could tell.
+ */
 export class CorruptPayloadError extends SessionStoreError {
   override readonly name = "CorruptPayloadError";
+  readonly keyPath: string | undefined;
+
+  constructor(message: string, context: SessionErrorContext & { keyPath?: string | undefined } = {}) {
+    super(message, context);
+    this.keyPath = context.keyPath;
+  }
 }
 
 /** A payload larger than the configured `maxPayloadBytes`; nothing was written. */

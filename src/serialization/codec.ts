@@ -1,5 +1,6 @@
 import { CorruptPayloadError } from "../errors/store-errors.ts";
 import type { Serializer } from "./serializer.ts";
+import { UnsupportedValueError } from "./unsupported-value-error.ts";
 
 interface CodecContext {
   sessionId: string;
@@ -12,6 +13,9 @@ export function encode(serializer: Serializer, data: unknown, context: CodecCont
   try {
     text = serializer.serialize(data);
   } catch (cause) {
+    if (cause instanceof UnsupportedValueError) {
+      throw new CorruptPayloadError(`Session ${context.sessionId} could not be serialized: ${cause.message}`, { ...context, cause, keyPath: cause.keyPath });
+    }
     throw new CorruptPayloadError(`Session ${context.sessionId} could not be serialized`, { ...context, cause });
   }
   if (typeof text !== "string") {
@@ -22,7 +26,7 @@ export function encode(serializer: Serializer, data: unknown, context: CodecCont
 
 /**
  * Deserializes a stored payload. A NULL payload, undecodable text or a result that is not a plain
- * object is the seed's "Session could not be unserialized", naming the session.
+ * object is Apache::Session's "Session could not be unserialized", naming the session.
  */
 export function decode(serializer: Serializer, text: string | null, context: CodecContext): Record<string, unknown> {
   if (text === null) {

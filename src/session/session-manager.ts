@@ -4,6 +4,7 @@ import { decode, encode } from "../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../serialization/serializer.ts";
 import { PostgresStore } from "../store/postgres-store.ts";
 import type { TransactionOptions } from "../store/prisma-handle.ts";
+import type { SessionRecord } from "../store/session-record.ts";
 import type { StoreTransaction } from "../store/store-transaction.ts";
 import { assertManagerOptions, managerDefaults, transactionOptionsOf, type SessionManagerOptions } from "./manager-options.ts";
 import { OpenSession, type Session, type SessionData } from "./session.ts";
@@ -77,7 +78,7 @@ export class SessionManager<D extends SessionData = SessionData> {
    */
   async open<T>(id: string, fn: (session: Session<D>) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.#assertId(id);
-    const held = this.#enter(id);
+    const held = await this.#enter(id);
     let session: OpenSession<D> | undefined;
     try {
       return await this.store.transaction(
@@ -114,7 +115,7 @@ export class SessionManager<D extends SessionData = SessionData> {
    */
   async rotate(id: string): Promise<string> {
     this.#assertId(id);
-    const held = this.#enter(id);
+    const held = await this.#enter(id);
     return heldSessions.run(held, () =>
       this.store.transaction(async (tx) => {
         const record = await this.#lock(tx, id);
@@ -149,15 +150,29 @@ export class SessionManager<D extends SessionData = SessionData> {
     return new OpenSession<D>(id, data, loaded, (d) => this.#encode(id, d), this.store.tableName);
   }
 
-  async #lock(tx: StoreTransaction, id: string) {
-    if (this.#lockTimeout !== undefined) {
-      await tx.client.$queryRawUnsafe("SELECT set_config('lock_timeout', $1, true)", `${this.#lockTimeout}ms`);
+  async #lock(tx: StoreTransaction, id: string): Promise<SessionRecord> {
+    if (this.#lockTimeout === undefined) return tx.materialize({ id, serialized: null });
+    const [setting] = await tx.client.$queryRawUnsafe<Array<{ previous: string }>>(
+      "SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $1, true)",
+      `${this.#lockTimeout}ms`,
+    );
+    // The setting lasts until the transaction ends: in a caller's transaction, give theirs back as soon
+    // as the lock is held (or known not to exist). After a failed statement the transaction is aborted
+    // and nothing more can run in it.
+    const restore = () => tx.client.$queryRawUnsafe("SELECT set_config('lock_timeout', $1, true)", setting!.previous);
+    const joined = this.store.joinsCallerTransaction;
+    try {
+      const record = await tx.materialize({ id, serialized: null });
+      if (joined) await restore();
+      return record;
+    } catch (error) {
+      if (joined && error instanceof SessionNotFoundError) await restore();
+      throw error;
     }
-    return tx.materialize({ id, serialized: null });
   }
 
-  #enter(id: string): ReadonlySet<string> {
-    const key = `${this.store.tableName}\0${id}`;
+  async #enter(id: string): Promise<ReadonlySet<string>> {
+    const key = `${await this.store.tableIdentity()}\0${id}`;
     const held = heldSessions.getStore();
     if (held?.has(key)) {
       throw new SessionReentryError(

@@ -1,17 +1,22 @@
 import { ReadOnlyFieldError, SessionClosedError, SessionDeletedError } from "../errors/store-errors.ts";
+import { GuardedData } from "./guarded-data.ts";
 
-/** Session data as stored: any serializable values, plus the read-only `_session_id` of the seed's format. */
+/** Session data as stored: any serializable values, plus the read-only `_session_id` of Apache::Session's format. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SessionData = Record<string, any> & { readonly _session_id: string };
 
-/** The seed's statuses as they can be observed inside a unit of work (NEW sessions are committed at once). */
+/** Apache::Session's statuses as they can be observed inside a unit of work (NEW sessions are committed at once). */
 export type SessionStatus = "synced" | "modified" | "deleted";
 
 /** A session open for one unit of work, its row locked until the unit ends. */
 export interface Session<D extends SessionData = SessionData> {
   readonly id: string;
-  /** Change it freely, at any depth: what differs from the loaded state at the end is saved. */
-  readonly data: D;
+  /**
+   * Change it freely, at any depth: what differs from the loaded state at the end is saved. Assigning a
+   * new object replaces the whole session (its `_session_id` may be left out, not changed). After the
+   * unit ends it stays readable, and every write raises SessionClosedError.
+   */
+  data: D;
   /** `modified` is decided by comparing the serialized form, so nested changes count. */
   readonly status: SessionStatus;
   /** Removes the row when the unit ends. Later writes are an error; deleting again is harmless. */
@@ -28,13 +33,14 @@ export type Settlement = { action: "none" } | { action: "update"; serialized: st
 const idKey = "_session_id";
 
 /**
- * The manager's side of an open session: the public {@link Session} plus `settle` and `end`. Writes go
- * through a proxy that guards `_session_id`, writes after delete and writes after the unit ended.
+ * The manager's side of an open session: the public {@link Session} plus `settle` and `end`. Writes, at
+ * any depth, go through proxies that guard `_session_id`, writes after delete and writes after the unit
+ * ended.
  */
 export class OpenSession<D extends SessionData = SessionData> implements Session<D> {
   readonly id: string;
-  readonly data: D;
   readonly #raw: Record<string, unknown>;
+  readonly #guarded: GuardedData;
   readonly #loaded: string;
   readonly #encode: (data: Record<string, unknown>) => string;
   readonly #table: string;
@@ -47,22 +53,30 @@ export class OpenSession<D extends SessionData = SessionData> implements Session
     this.#loaded = loaded;
     this.#encode = encode;
     this.#table = table;
-    // Older rows written by other tools may lack the key; the seed always has it.
+    // Older rows written by other tools may lack the key; Apache::Session always writes it.
     raw[idKey] = id;
-    const guard = (key: string | symbol): void => this.#assertWritable(key);
-    this.data = new Proxy(raw, {
-      // `__proto__` is kept as an own key (which the serializer then refuses), never as a new prototype.
-      set: (target, key, value) =>
-        (guard(key),
-        key === "__proto__"
-          ? Reflect.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
-          : Reflect.set(target, key, value)),
-      defineProperty: (target, key, descriptor) => (guard(key), Reflect.defineProperty(target, key, descriptor)),
-      deleteProperty: (target, key) => (guard(key), Reflect.deleteProperty(target, key)),
-      setPrototypeOf: () => {
-        throw new TypeError("The prototype of session data cannot be changed");
-      },
-    }) as D;
+    this.#guarded = new GuardedData(raw, (key, atRoot) => this.#assertWritable(atRoot ? key : undefined));
+  }
+
+  get data(): D {
+    return this.#guarded.root as D;
+  }
+
+  /** Replaces the session's data (plain JavaScript cannot make `data` read-only, so this must not be a silent no-op). */
+  set data(value: D) {
+    this.#assertWritable(undefined);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new TypeError("Session data must be a plain object");
+    }
+    const next = this.#guarded.unwrap(value) as Record<string, unknown>;
+    if (Object.hasOwn(next, idKey) && next[idKey] !== this.id) {
+      throw new ReadOnlyFieldError(`_session_id of session ${this.id} is read-only`, { sessionId: this.id, table: this.#table });
+    }
+    const entries = Object.entries(next);
+    for (const key of Reflect.ownKeys(this.#raw)) if (key !== idKey) Reflect.deleteProperty(this.#raw, key);
+    for (const [key, item] of entries) {
+      if (key !== idKey) Object.defineProperty(this.#raw, key, { value: item, writable: true, enumerable: true, configurable: true });
+    }
   }
 
   get status(): SessionStatus {
@@ -89,7 +103,8 @@ export class OpenSession<D extends SessionData = SessionData> implements Session
   settle(): Settlement {
     const context = { sessionId: this.id, table: this.#table };
     if (this.#deletedAs !== undefined) {
-      // Nested writes after delete() bypass the proxy; they still must not pass silently.
+      // Writes to objects the caller took out of the data before delete() (through Map iteration, say)
+      // bypass the proxies; they still must not pass silently.
       if (this.#encode(this.#raw) !== this.#deletedAs) {
         throw new SessionDeletedError(`Session ${this.id} was changed after it was deleted`, context);
       }
@@ -116,6 +131,7 @@ export class OpenSession<D extends SessionData = SessionData> implements Session
     }
   }
 
+  /** `key` is a top-level key being written (`undefined` for writes below the top level or of everything). */
   #assertWritable(key: string | symbol | undefined): void {
     this.#assertOpen();
     const context = { sessionId: this.id, table: this.#table };

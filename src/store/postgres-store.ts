@@ -9,6 +9,7 @@ import { statementsFor } from "./statements.ts";
 import { normalizeStoreOptions, type NormalizedStoreOptions, type PostgresStoreOptions } from "./store-options.ts";
 import { StoreTransaction, type StoreContext } from "./store-transaction.ts";
 import type { TableName } from "./table-name.ts";
+import { tableIdentityStatement } from "./table-identity.ts";
 
 // Thrown through Prisma's `$transaction` to roll back a unit of work that succeeded when `commit` is false.
 class Rollback {
@@ -26,6 +27,7 @@ export class PostgresStore {
   readonly #options: NormalizedStoreOptions;
   readonly #context: StoreContext;
   #closing: Promise<void> | undefined;
+  #identity: Promise<string> | undefined;
 
   constructor(options: PostgresStoreOptions) {
     this.#options = normalizeStoreOptions(options);
@@ -59,6 +61,21 @@ export class PostgresStore {
   /** The validated table name with its quoted SQL spelling, for building statements on it. */
   get table(): TableName {
     return this.#context.table;
+  }
+
+  /**
+   * The table as the server resolves it (server, database, schema, table), looked up once: what tells
+   * that two spellings name one table. A missing table keeps its spelling.
+   */
+  tableIdentity(): Promise<string> {
+    this.#identity ??= this.query<{ identity: string }>(tableIdentityStatement, [this.#context.table.sql]).then(
+      (rows) => rows[0]?.identity ?? this.#context.table.name,
+      (error: unknown) => {
+        this.#identity = undefined;
+        throw error;
+      },
+    );
+    return this.#identity;
   }
 
   /** Width of the id column (the `maxIdLength` option). */

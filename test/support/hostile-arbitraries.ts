@@ -1,3 +1,4 @@
+import { Decimal } from "@prisma/client-runtime-utils";
 import fc from "fast-check";
 
 /** Any UTF-16 code unit: lone surrogates, NUL, controls, private use... everything a JS string can hold. */
@@ -103,26 +104,59 @@ const hostileKey = fc.oneof(
   { arbitrary: hostileText, weight: 4 },
 );
 
-const leaf = fc.oneof(
-  hostileText,
-  fc.double(),
-  fc.integer(),
-  fc.bigInt(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant(undefined),
-  fc.date(),
+class Unregistered {
+  constructor(readonly field: string) {}
+}
+
+/**
+ * Values that JSON or superjson alone would store altered (each must now come back exactly or be refused
+ * with CorruptPayloadError): invalid Dates, -0, NaN, Buffers, typed arrays (float ones with NaN / -0),
+ * Decimals, symbols, functions, Errors and instances of an unregistered class.
+ */
+const awkwardLeaf = fc.oneof(
+  fc.constant(new Date(Number.NaN)),
+  fc.constantFrom(-0, Number.NaN, Number.POSITIVE_INFINITY),
+  fc.string({ maxLength: 4 }).map((text) => Buffer.from(text)),
+  fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 4 }).map((bytes) => new Uint8Array(bytes)),
+  fc.array(fc.double(), { maxLength: 3 }).map((numbers) => new Float64Array(numbers)),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => new Decimal(String(n))),
+  fc.constant(Symbol("value")),
+  fc.constant(() => "function"),
+  fc.constant(new Error("stored error")),
+  fc.string({ maxLength: 4 }).map((field) => new Unregistered(field)),
+  fc.constant(new URL("https://example.test/a?b=1")),
+  fc.constant(/re+/gi),
 );
 
-/** JSON-ish values and the types the default serializer keeps (Date, BigInt, Map, Set, undefined), at any depth up to 6. */
+const leaf = fc.oneof(
+  { arbitrary: hostileText, weight: 1 },
+  { arbitrary: fc.double(), weight: 1 },
+  { arbitrary: fc.integer(), weight: 1 },
+  { arbitrary: fc.bigInt(), weight: 1 },
+  { arbitrary: fc.boolean(), weight: 1 },
+  { arbitrary: fc.constant(null), weight: 1 },
+  { arbitrary: fc.constant(undefined), weight: 1 },
+  // Invalid Dates included (fast-check's default).
+  { arbitrary: fc.date(), weight: 1 },
+  { arbitrary: awkwardLeaf, weight: 1 },
+);
+
+/** JSON-ish values, the types the default serializer keeps, and the ones it must refuse, at any depth up to 6. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: "small", maxDepth: 6 },
-    { arbitrary: leaf, weight: 5 },
-    { arbitrary: fc.array(tie("value"), { maxLength: 4 }), weight: 1 },
-    { arbitrary: fc.dictionary(hostileKey, tie("value"), { maxKeys: 4, noNullPrototype: true }), weight: 2 },
-    { arbitrary: fc.array(fc.tuple(hostileText, tie("value")), { maxLength: 3 }).map((entries) => new Map(entries)), weight: 1 },
-    { arbitrary: fc.array(leaf, { maxLength: 3 }).map((items) => new Set(items)), weight: 1 },
+    { arbitrary: leaf, weight: 50 },
+    { arbitrary: fc.array(tie("value"), { maxLength: 4 }), weight: 10 },
+    // Holes, and more rarely a property that is not an index.
+    { arbitrary: fc.sparseArray(tie("value"), { maxLength: 4 }), weight: 5 },
+    { arbitrary: fc.array(tie("value"), { maxLength: 2 }).map((items) => Object.assign(items, { extra: 1 })), weight: 1 },
+    // Null-prototype objects too (fast-check's default mixes them in).
+    { arbitrary: fc.dictionary(hostileKey, tie("value"), { maxKeys: 4 }), weight: 20 },
+    { arbitrary: fc.dictionary(hostileText, tie("value"), { maxKeys: 2 }).map((object) => Object.assign(object, { [Symbol("key")]: 1 })), weight: 2 },
+    // One object reached twice: superjson keeps the identity.
+    { arbitrary: tie("value").map((shared) => ({ first: shared, second: shared })), weight: 3 },
+    { arbitrary: fc.array(fc.tuple(hostileText, tie("value")), { maxLength: 3 }).map((entries) => new Map(entries)), weight: 10 },
+    { arbitrary: fc.array(leaf, { maxLength: 3 }).map((items) => new Set(items)), weight: 10 },
   ),
 })).value;
 

@@ -1,3 +1,4 @@
+import { Decimal } from "@prisma/client-runtime-utils";
 // Prototype pollution shows as a new or changed property on a built-in prototype, or as a data object
 // whose prototype is not the one its kind should have.
 
@@ -38,7 +39,7 @@ export function assertPrototypesUntouched(): void {
 }
 
 // What superjson itself decodes to: plain objects and arrays, Date, Map, Set, RegExp, Error, URL, and
-// typed arrays (its "typed-array" annotation).
+// typed arrays (its "typed-array" annotation); and Prisma's Decimal, which the default serializer adds.
 const typedArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
 const expectedPrototypes = new Set<unknown>([
   Object.prototype,
@@ -49,6 +50,7 @@ const expectedPrototypes = new Set<unknown>([
   RegExp.prototype,
   Error.prototype,
   URL.prototype,
+  Decimal.prototype,
   ...typedArrays.map((T) => T.prototype),
 ]);
 

@@ -1,0 +1,170 @@
+import type { KeyPath, PathStep } from "./key-path.ts";
+import { UnsupportedValueError } from "./unsupported-value-error.ts";
+
+/** What the serializer has registered beyond superjson's built-in types. */
+export interface TypeRegistry {
+  /** A custom transformer (e.g. Decimal) stores this value whole: it is not walked. */
+  isCustom(value: object): boolean;
+  /** A registered class: superjson restores its prototype and walks its own properties. */
+  isRegisteredClass(value: object): boolean;
+}
+
+/** How session data can be written. */
+export interface DataShape {
+  /** Only strings, finite numbers, booleans, null, plain objects and arrays, each object reached once: JSON says it all. */
+  plain: boolean;
+  /** Some object has a key named `constructor` or `prototype`, which superjson's own walker refuses. */
+  guardedKeys: boolean;
+}
+
+// superjson's typed-array rule restores exactly these constructors (by name); anything else that is an
+// ArrayBuffer view (Buffer, BigInt64Array, DataView, a subclass) would fail to come back.
+const typedArrays = new Set<unknown>(
+  [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array].map((t) => t.prototype),
+);
+const builtIns = new Set<unknown>([Date.prototype, RegExp.prototype, URL.prototype]);
+
+interface Pending {
+  value: unknown;
+  path: KeyPath | undefined;
+}
+
+const at = (parent: KeyPath | undefined, step: PathStep): KeyPath => ({ parent, step });
+
+/**
+ * Walks session data once (iteratively: deep data cannot overflow the stack here) and refuses, with the
+ * key path, every value that JSON or superjson would store altered or drop: symbols, functions, holes and
+ * extra properties of arrays, non-enumerable or symbol keys, `__proto__` keys, null-prototype objects,
+ * Errors, Buffers and other unrestorable binary views, float arrays holding NaN, ±Infinity or -0, and
+ * instances of unregistered classes. Everything else round-trips exactly.
+ * @throws UnsupportedValueError
+ */
+export function inspectData(data: unknown, registry: TypeRegistry): DataShape {
+  const shape: DataShape = { plain: true, guardedKeys: false };
+  const seen = new Set<object>();
+  const pending: Pending[] = [{ value: data, path: undefined }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, path } = next;
+    switch (typeof value) {
+      case "string":
+      case "boolean":
+        continue;
+      case "number":
+        // NaN, ±Infinity and -0 are superjson's to keep (JSON would write null and 0).
+        if (!Number.isFinite(value) || Object.is(value, -0)) shape.plain = false;
+        continue;
+      case "bigint":
+      case "undefined":
+        shape.plain = false;
+        continue;
+      case "symbol":
+        throw new UnsupportedValueError(path, "a symbol has no stored form");
+      case "function":
+        throw new UnsupportedValueError(path, "a function has no stored form");
+    }
+    if (value === null) continue;
+    const object = value as object;
+    // A second reference (shared or cyclic): superjson keeps the identity, JSON would copy or fail.
+    if (seen.has(object)) {
+      shape.plain = false;
+      continue;
+    }
+    seen.add(object);
+    if (Array.isArray(object)) {
+      pushArray(object, path, pending);
+      continue;
+    }
+    const prototype: unknown = Object.getPrototypeOf(object);
+    if (prototype === Object.prototype) {
+      if (pushObject(object, path, pending)) shape.guardedKeys = true;
+      continue;
+    }
+    shape.plain = false;
+    if (prototype === null) {
+      throw new UnsupportedValueError(path, "an object with a null prototype would come back as an ordinary object: copy it first ({ ...value })");
+    }
+    if (builtIns.has(prototype) || registry.isCustom(object)) continue;
+    if (prototype === Map.prototype) {
+      let entry = 0;
+      for (const [key, item] of object as Map<unknown, unknown>) {
+        pending.push({ value: item, path: at(path, { kind: "map-value", key, entry }) });
+        pending.push({ value: key, path: at(path, { kind: "map-key", entry }) });
+        entry++;
+      }
+      continue;
+    }
+    if (prototype === Set.prototype) {
+      let entry = 0;
+      for (const item of object as Set<unknown>) pending.push({ value: item, path: at(path, { kind: "set-item", entry: entry++ }) });
+      continue;
+    }
+    if (typedArrays.has(prototype)) {
+      checkTypedArray(object as ArrayLike<number>, path);
+      continue;
+    }
+    const name = (object as { constructor?: { name?: unknown } }).constructor?.name;
+    const kind = typeof name === "string" && name !== "" ? name : "an unnamed class";
+    if (Buffer.isBuffer(object)) {
+      throw new UnsupportedValueError(path, "a Buffer cannot be restored: store a Uint8Array (new Uint8Array(buffer)) or buffer.toString(\"base64\")");
+    }
+    if (object instanceof Error) {
+      throw new UnsupportedValueError(path, `an ${kind} would lose its stack and properties: store its message (or register a class for it)`);
+    }
+    if (registry.isRegisteredClass(object)) {
+      if (pushObject(object, path, pending)) shape.guardedKeys = true;
+      continue;
+    }
+    throw new UnsupportedValueError(
+      path,
+      `an instance of ${kind} would come back as a plain object: register the class ` +
+        `(createSuperjsonSerializer({ register: (superjson) => superjson.registerClass(${kind}) })) or store plain data`,
+    );
+  }
+  return shape;
+}
+
+/** Queues an object's own properties; @returns whether one is named `constructor` or `prototype`. */
+function pushObject(object: object, path: KeyPath | undefined, pending: Pending[]): boolean {
+  const keys = Object.keys(object);
+  const own = Reflect.ownKeys(object);
+  if (own.length !== keys.length) {
+    const hidden = own.find((key) => typeof key === "symbol" || !Object.prototype.propertyIsEnumerable.call(object, key))!;
+    const what = typeof hidden === "symbol" ? `the symbol key ${String(hidden)}` : `the non-enumerable property ${JSON.stringify(hidden)}`;
+    throw new UnsupportedValueError(path, `${what} would be dropped`);
+  }
+  let guarded = false;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    if (key === "__proto__") {
+      throw new UnsupportedValueError(at(path, { kind: "key", key }), "a key named __proto__ is refused: it would change the prototype of objects it is copied into");
+    }
+    if (key === "constructor" || key === "prototype") guarded = true;
+    pending.push({ value: (object as Record<string, unknown>)[key], path: at(path, { kind: "key", key }) });
+  }
+  return guarded;
+}
+
+function pushArray(array: unknown[], path: KeyPath | undefined, pending: Pending[]): void {
+  for (let i = array.length - 1; i >= 0; i--) {
+    if (!Object.hasOwn(array, i)) {
+      throw new UnsupportedValueError(at(path, { kind: "index", index: i }), "a hole in a sparse array would come back as a value: fill it (with undefined or null)");
+    }
+    pending.push({ value: array[i], path: at(path, { kind: "index", index: i }) });
+  }
+  const keys = Object.keys(array);
+  if (keys.length !== array.length || Reflect.ownKeys(array).length !== array.length + 1) {
+    const extra = Reflect.ownKeys(array).find((key) => key !== "length" && (typeof key === "symbol" || !/^(0|[1-9]\d*)$/.test(key)));
+    throw new UnsupportedValueError(path, `the array property ${String(extra)} would be dropped`);
+  }
+}
+
+function checkTypedArray(array: ArrayLike<number>, path: KeyPath | undefined): void {
+  if (!(array instanceof Float32Array || array instanceof Float64Array)) return;
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i]!;
+    if (!Number.isFinite(item) || Object.is(item, -0)) {
+      const label = Object.is(item, -0) ? "-0" : String(item);
+      throw new UnsupportedValueError(at(path, { kind: "index", index: i }), `${label} in a ${array.constructor.name} would come back as 0`);
+    }
+  }
+}
