@@ -27,24 +27,39 @@ const builtIns = new Set<unknown>([Date.prototype, RegExp.prototype, URL.prototy
 interface Pending {
   value: unknown;
   path: KeyPath | undefined;
+  depth: number;
 }
 
+/**
+ * How deep data may nest. superjson's walkers recurse, and past a few thousand levels they exhaust the
+ * stack at a depth that depends on the platform; a fixed limit refuses such data the same way everywhere.
+ */
+export const maxDepth = 1000;
+
 const at = (parent: KeyPath | undefined, step: PathStep): KeyPath => ({ parent, step });
+
+/** Queues a value found inside the one at `parent` (at `parentDepth`). */
+function push(pending: Pending[], value: unknown, parent: KeyPath | undefined, parentDepth: number, step: PathStep): void {
+  const path = at(parent, step);
+  if (parentDepth >= maxDepth) throw new UnsupportedValueError(path, `data nested more than ${maxDepth} levels deep is refused`);
+  pending.push({ value, path, depth: parentDepth + 1 });
+}
 
 /**
  * Walks session data once (iteratively: deep data cannot overflow the stack here) and refuses, with the
  * key path, every value that JSON or superjson would store altered or drop: symbols, functions, holes and
  * extra properties of arrays, non-enumerable or symbol keys, `__proto__` keys, null-prototype objects,
  * Errors, Buffers and other unrestorable binary views, float arrays holding NaN, ±Infinity or -0, and
- * instances of unregistered classes. Everything else round-trips exactly.
+ * instances of unregistered classes, and data nested deeper than {@link maxDepth}. Everything else
+ * round-trips exactly.
  * @throws UnsupportedValueError
  */
 export function inspectData(data: unknown, registry: TypeRegistry): DataShape {
   const shape: DataShape = { plain: true, guardedKeys: false };
   const seen = new Set<object>();
-  const pending: Pending[] = [{ value: data, path: undefined }];
+  const pending: Pending[] = [{ value: data, path: undefined, depth: 0 }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const { value, path } = next;
+    const { value, path, depth } = next;
     switch (typeof value) {
       case "string":
       case "boolean":
@@ -71,12 +86,12 @@ export function inspectData(data: unknown, registry: TypeRegistry): DataShape {
     }
     seen.add(object);
     if (Array.isArray(object)) {
-      pushArray(object, path, pending);
+      pushArray(object, path, depth, pending);
       continue;
     }
     const prototype: unknown = Object.getPrototypeOf(object);
     if (prototype === Object.prototype) {
-      if (pushObject(object, path, pending)) shape.guardedKeys = true;
+      if (pushObject(object, path, depth, pending)) shape.guardedKeys = true;
       continue;
     }
     shape.plain = false;
@@ -87,15 +102,15 @@ export function inspectData(data: unknown, registry: TypeRegistry): DataShape {
     if (prototype === Map.prototype) {
       let entry = 0;
       for (const [key, item] of object as Map<unknown, unknown>) {
-        pending.push({ value: item, path: at(path, { kind: "map-value", key, entry }) });
-        pending.push({ value: key, path: at(path, { kind: "map-key", entry }) });
+        push(pending, item, path, depth, { kind: "map-value", key, entry });
+        push(pending, key, path, depth, { kind: "map-key", entry });
         entry++;
       }
       continue;
     }
     if (prototype === Set.prototype) {
       let entry = 0;
-      for (const item of object as Set<unknown>) pending.push({ value: item, path: at(path, { kind: "set-item", entry: entry++ }) });
+      for (const item of object as Set<unknown>) push(pending, item, path, depth, { kind: "set-item", entry: entry++ });
       continue;
     }
     if (typedArrays.has(prototype)) {
@@ -111,7 +126,7 @@ export function inspectData(data: unknown, registry: TypeRegistry): DataShape {
       throw new UnsupportedValueError(path, `an ${kind} would lose its stack and properties: store its message (or register a class for it)`);
     }
     if (registry.isRegisteredClass(object)) {
-      if (pushObject(object, path, pending)) shape.guardedKeys = true;
+      if (pushObject(object, path, depth, pending)) shape.guardedKeys = true;
       continue;
     }
     throw new UnsupportedValueError(
@@ -124,7 +139,7 @@ export function inspectData(data: unknown, registry: TypeRegistry): DataShape {
 }
 
 /** Queues an object's own properties; @returns whether one is named `constructor` or `prototype`. */
-function pushObject(object: object, path: KeyPath | undefined, pending: Pending[]): boolean {
+function pushObject(object: object, path: KeyPath | undefined, depth: number, pending: Pending[]): boolean {
   const keys = Object.keys(object);
   const own = Reflect.ownKeys(object);
   if (own.length !== keys.length) {
@@ -139,17 +154,17 @@ function pushObject(object: object, path: KeyPath | undefined, pending: Pending[
       throw new UnsupportedValueError(at(path, { kind: "key", key }), "a key named __proto__ is refused: it would change the prototype of objects it is copied into");
     }
     if (key === "constructor" || key === "prototype") guarded = true;
-    pending.push({ value: (object as Record<string, unknown>)[key], path: at(path, { kind: "key", key }) });
+    push(pending, (object as Record<string, unknown>)[key], path, depth, { kind: "key", key });
   }
   return guarded;
 }
 
-function pushArray(array: unknown[], path: KeyPath | undefined, pending: Pending[]): void {
+function pushArray(array: unknown[], path: KeyPath | undefined, depth: number, pending: Pending[]): void {
   for (let i = array.length - 1; i >= 0; i--) {
     if (!Object.hasOwn(array, i)) {
       throw new UnsupportedValueError(at(path, { kind: "index", index: i }), "a hole in a sparse array would come back as a value: fill it (with undefined or null)");
     }
-    pending.push({ value: array[i], path: at(path, { kind: "index", index: i }) });
+    push(pending, array[i], path, depth, { kind: "index", index: i });
   }
   const keys = Object.keys(array);
   if (keys.length !== array.length || Reflect.ownKeys(array).length !== array.length + 1) {

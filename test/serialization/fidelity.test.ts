@@ -122,11 +122,23 @@ test("texts written by plain superjson are read", () => {
   expect(superjsonSerializer.deserialize(superjson.stringify(data))).toStrictEqual(data);
 });
 
-test("deep data (10 000 levels) is stored and read back without overflowing the stack", () => {
-  let deep: unknown = "bottom";
-  for (let i = 0; i < 10_000; i++) deep = { d: deep };
-  const text = encode(superjsonSerializer, { deep }, context);
-  let back: unknown = decode(superjsonSerializer, text, context)["deep"];
-  for (let i = 0; i < 10_000; i++) back = (back as { d: unknown }).d;
-  expect(back).toBe("bottom");
+const nested = (levels: number, bottom: unknown) => {
+  let value = bottom;
+  for (let i = 0; i < levels; i++) value = i % 2 === 0 ? { d: value } : [value];
+  return value;
+};
+
+test("data nested 1 000 levels deep is kept, Dates at the bottom included", () => {
+  // `deep` is level 1, so 999 more levels put the Date at level 1 000.
+  const data = { deep: nested(999, new Date(0)), plain: nested(999, "bottom") };
+  expect(roundTrip(data)).toStrictEqual(data);
+});
+
+test("one level more is refused with the path, plain or not, instead of exhausting the stack somewhere", () => {
+  for (const bottom of ["bottom", new Date(0)]) {
+    const error = refusal({ deep: nested(1000, bottom) });
+    expect(error.message).toMatch(/nested more than 1000 levels/);
+    expect(error.keyPath).toMatch(/^deep(\.d|\[0\])+$/);
+  }
+  expect(() => encode(superjsonSerializer, { deep: nested(50_000, "bottom") }, context)).toThrow(CorruptPayloadError);
 });

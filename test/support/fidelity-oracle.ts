@@ -12,9 +12,12 @@ const restorable = new Set<unknown>(
 /** Whether storing `value` must fail with CorruptPayloadError because something in it would not come back exactly. */
 export function mustRefuse(value: unknown): boolean {
   const seen = new Set<object>();
-  const queue: unknown[] = [value];
+  // Each value with its depth: the session itself is at 0, its values at 1, and no value may be below 1000.
+  const queue: Array<[unknown, number]> = [[value, 0]];
+  const enqueue = (depth: number, ...items: unknown[]) => queue.push(...items.map((item): [unknown, number] => [item, depth + 1]));
   while (queue.length > 0) {
-    const item = queue.pop();
+    const [item, depth] = queue.pop()!;
+    if (depth > 1000) return true;
     if (typeof item === "symbol" || typeof item === "function") return true;
     if (typeof item !== "object" || item === null || seen.has(item)) continue;
     seen.add(item);
@@ -23,7 +26,7 @@ export function mustRefuse(value: unknown): boolean {
     if (Array.isArray(item)) {
       const names = Reflect.ownKeys(item).filter((key) => key !== "length");
       if (names.length !== item.length || names.some((key) => typeof key !== "string" || String(Number(key)) !== key)) return true;
-      queue.push(...item);
+      enqueue(depth, ...item);
       continue;
     }
     if (!restorable.has(prototype)) return true;
@@ -32,17 +35,17 @@ export function mustRefuse(value: unknown): boolean {
       continue;
     }
     if (item instanceof Map) {
-      for (const [k, v] of item) queue.push(k, v);
+      for (const [k, v] of item) enqueue(depth, k, v);
       continue;
     }
     if (item instanceof Set) {
-      queue.push(...item);
+      enqueue(depth, ...item);
       continue;
     }
     if (prototype !== Object.prototype) continue;
     for (const key of Reflect.ownKeys(item)) {
       if (typeof key === "symbol" || key === "__proto__" || !Object.prototype.propertyIsEnumerable.call(item, key)) return true;
-      queue.push((item as Record<string, unknown>)[key]);
+      enqueue(depth, (item as Record<string, unknown>)[key]);
     }
   }
   return false;
