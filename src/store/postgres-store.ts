@@ -65,17 +65,16 @@ export class PostgresStore {
 
   /**
    * The table as the server resolves it (server, database, schema, table), looked up once: what tells
-   * that two spellings name one table. A missing table keeps its spelling.
+   * that two spellings name one table. A missing table is known by its spelling.
    */
   tableIdentity(): Promise<string> {
-    this.#identity ??= this.query<{ identity: string }>(tableIdentityStatement, [this.#context.table.sql]).then(
-      (rows) => rows[0]?.identity ?? this.#context.table.name,
-      (error: unknown) => {
-        this.#identity = undefined;
-        throw error;
-      },
-    );
-    return this.#identity;
+    // Only a resolved name is kept: a table created later (ensureSchema) is then resolved too.
+    const lookup = (this.#identity ??= this.query<{ identity: string }>(tableIdentityStatement, [this.#context.table.sql]).then((rows) => {
+      if (rows[0] === undefined) this.#identity = undefined;
+      return rows[0]?.identity ?? this.#context.table.name;
+    }));
+    lookup.catch(() => (this.#identity = undefined));
+    return lookup;
   }
 
   /** Width of the id column (the `maxIdLength` option). */
