@@ -14,7 +14,21 @@ interface DatabaseFailure {
   kind: string | undefined;
   prismaCode: string | undefined;
   message: string;
+  /** For a constraint violation: what the driver says was violated, as far as it says. */
+  violated?: Violation;
 }
+
+interface Violation {
+  table: string | undefined;
+  columns: string[] | undefined;
+}
+
+// PostgreSQL's detail of a unique violation: `Key (id)=(abc) already exists.`
+function keyColumns(detail: unknown): string[] | undefined {
+  return typeof detail === "string" ? /^Key \(([^)]+)\)/.exec(detail)?.[1]?.split(", ") : undefined;
+}
+
+const optionalString = (value: unknown) => (typeof value === "string" ? value : undefined);
 
 // Prisma 7 reports raw-query failures as P2010 with the driver adapter's error in
 // `meta.driverAdapterError.cause` ({ originalCode | code, kind, ... }); transaction-API failures as
@@ -27,6 +41,8 @@ function describe(error: unknown): DatabaseFailure | undefined {
     message?: unknown;
     meta?: { driverAdapterError?: { cause?: Record<string, unknown> } };
     cause?: unknown;
+    table?: unknown;
+    detail?: unknown;
   };
   // A DriverAdapterError can also reach us unwrapped (seen when a backend is terminated, 57P01).
   const adapterCause = e.meta?.driverAdapterError?.cause ?? (e.name === "DriverAdapterError" && typeof e.cause === "object" && e.cause !== null ? (e.cause as Record<string, unknown>) : undefined);
@@ -38,16 +54,23 @@ function describe(error: unknown): DatabaseFailure | undefined {
   if (adapterCause) {
     const sqlState = adapterCause["originalCode"] ?? adapterCause["code"];
     const kind = adapterCause["kind"];
+    // adapter-pg reports the `table` (and the index by name); the PGlite adapter only `constraint: { fields }`.
+    const constraint = adapterCause["constraint"] as { fields?: unknown } | undefined;
     return {
       sqlState: typeof sqlState === "string" ? sqlState : undefined,
       kind: typeof kind === "string" ? kind : undefined,
       prismaCode,
       message: typeof adapterCause["originalMessage"] === "string" ? adapterCause["originalMessage"] : message,
+      violated: {
+        table: optionalString(adapterCause["table"]),
+        columns: Array.isArray(constraint?.fields) ? constraint.fields.filter((f): f is string => typeof f === "string") : undefined,
+      },
     };
   }
   if (prismaCode) return { sqlState: undefined, kind: undefined, prismaCode, message };
   if (typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) {
-    return { sqlState: e.code, kind: undefined, prismaCode: undefined, message };
+    const violated = { table: optionalString(e.table), columns: keyColumns(e.detail) };
+    return { sqlState: e.code, kind: undefined, prismaCode: undefined, message, violated };
   }
   if (typeof e.code === "string" && /^E[A-Z]+$/.test(e.code)) {
     // Node socket errors (ECONNREFUSED, ECONNRESET, ...) from a bare driver.
@@ -89,6 +112,21 @@ function isUnavailable(f: DatabaseFailure): boolean {
 }
 
 /**
+ * A unique violation is a duplicate session id only when it is on the sessions table's `id`: the same
+ * SQLSTATE also comes from the system catalogs (two sessions creating one table at once), from another
+ * unique index, or from a table of the caller's own. Judged by the violated columns and the table, as
+ * far as the driver names them (the PGlite adapter passes on the columns only); with neither, it is not
+ * ours to re-type.
+ */
+function isDuplicateSessionId(violated: Violation | undefined, table: string | undefined): boolean {
+  if (violated === undefined) return false;
+  const onId = violated.columns?.length === 1 && violated.columns[0] === "id";
+  if (violated.columns !== undefined && !onId) return false;
+  if (violated.table !== undefined) return table !== undefined && violated.table === table.split(".").pop();
+  return onId;
+}
+
+/**
  * The one place where database errors become this library's errors. Returns the typed error for a
  * failure we understand and the original error otherwise (never swallows, never guesses).
  */
@@ -99,6 +137,7 @@ export function mapDatabaseError(error: unknown, context: SessionErrorContext): 
   const ctx = { ...context, cause: error };
   switch (f.sqlState) {
     case "23505":
+      if (!isDuplicateSessionId(f.violated, context.table)) return error;
       return new DuplicateSessionIdError(`Session id already exists: ${context.sessionId ?? "(unknown)"}`, ctx);
     case "22001":
       return new InvalidSessionIdError(

@@ -15,12 +15,32 @@ export function schemaStatements(table: { name: string; sql: string }): string[]
   ];
 }
 
+// One advisory lock key for every ensureSchema, whatever the table: two spellings of one table
+// (`sessions`, `public.sessions`) must exclude each other too, and it only ever runs at start-up.
+// The first 8 bytes of sha256("prisma-pg-session ensureSchema"), as a signed bigint.
+const schemaLockKey = "1150847391560589630";
+
+/**
+ * The schema statements as one statement that first takes a transaction-scoped advisory lock: run by
+ * several processes at once, `CREATE TABLE IF NOT EXISTS` is not safe (the loser fails on a catalog
+ * unique index), so each waits for the one before it to commit and then finds everything in place.
+ * One statement is its own transaction, so the lock goes with it, and it holds through PgBouncer's
+ * transaction pooling; inside a caller's transaction, the lock lasts until that one ends.
+ */
+function ensureSchemaStatement(table: { name: string; sql: string }): string {
+  const body = [`PERFORM pg_advisory_xact_lock(${schemaLockKey})`, ...schemaStatements(table)].join("; ");
+  // A plain string literal, not dollar quoting: identifiers may contain `$`, so any `$tag$` could occur
+  // in a table name, while a quote cannot (doubling it anyway keeps the literal closed whatever comes).
+  return `DO '${`BEGIN ${body}; END`.replaceAll("'", "''")}'`;
+}
+
 /**
  * Creates the sessions table, its expiry column and index where they are missing; changes nothing that
- * exists. For the embedded database and apps that do not run `prisma migrate`. It does not write
- * Prisma's `_prisma_migrations`: to move to migrations later, mark them applied with
+ * exists. Safe to run from several processes at once (app instances starting together). For the
+ * embedded database and apps that do not run `prisma migrate`. It does not write Prisma's
+ * `_prisma_migrations`: to move to migrations later, mark them applied with
  * `npx prisma migrate resolve --applied <name>`.
  */
 export async function ensureSchema(store: PostgresStore): Promise<void> {
-  for (const statement of schemaStatements(store.table)) await store.execute(statement, []);
+  await store.execute(ensureSchemaStatement(store.table), []);
 }

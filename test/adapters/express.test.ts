@@ -1,3 +1,4 @@
+import { createHmac, randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import express from "express";
 import session from "express-session";
@@ -181,7 +182,30 @@ test("concurrent first requests each get their own stored session", async () => 
   }
 });
 
-test("an id longer than the column (custom genid) is a clear error, not a lost session", async () => {
+// express-session's signed cookie for a session id, as cookie-signature makes it.
+const signedCookie = (sid: string, secret: string) =>
+  encodeURIComponent(`s:${sid}.${createHmac("sha256", secret).update(sid).digest("base64").replace(/=+$/, "")}`);
+
+test("a signed cookie whose id cannot fit the column (a UUID from another store) starts a new session, not a 500", async () => {
+  const app = await startApp();
+  try {
+    const browser = new CookieClient(app.url);
+    const uuid = randomUUID(); // 36 characters: what apps moving from another store with a custom genid carry
+    browser.cookies.set("connect.sid", signedCookie(uuid, "test secret"));
+    const first = await browser.request("GET", "/me");
+    expect(first.status).toBe(200);
+    expect(first.body.user).toBeNull();
+    expect((await browser.request("POST", "/view")).body).toEqual({ views: 1 });
+    expect(decodeURIComponent(browser.cookies.get("connect.sid")!)).not.toContain(uuid);
+    expect((await browser.request("POST", "/view")).body).toEqual({ views: 2 });
+    expect(app.errors).toEqual([]);
+    expect(await app.store.length()).toBe(1);
+  } finally {
+    await app.close();
+  }
+});
+
+test("writes keep refusing an id longer than the column (custom genid) with InvalidSessionIdError", async () => {
   const app = await startApp({ genid: () => "x".repeat(40) });
   try {
     const browser = new CookieClient(app.url);
@@ -191,10 +215,13 @@ test("an id longer than the column (custom genid) is a clear error, not a lost s
     expect(app.errors[0]).toBeInstanceOf(InvalidSessionIdError);
     expect(app.errors[0]!.message).toMatch(/holds 32 .*widen the column in your Prisma schema/);
     expect(await app.store.length()).toBe(0);
-    // The next request with that cookie fails loudly instead of silently starting a new session.
+    await expect(app.store.set("x".repeat(40), { cookie: { originalMaxAge: 60_000 } } as never)).rejects.toBeInstanceOf(InvalidSessionIdError);
+    await expect(app.store.touch("x".repeat(40), { cookie: { originalMaxAge: 60_000 } } as never)).rejects.toBeInstanceOf(InvalidSessionIdError);
+    await expect(app.store.destroy("x".repeat(40))).rejects.toBeInstanceOf(InvalidSessionIdError);
+    // A lookup of that id is "no session": the next request is served (and its save refused again).
     const next = await browser.request("GET", "/me");
-    expect(next.status).toBe(500);
-    expect(next.body.error).toBe("InvalidSessionIdError");
+    expect(next.status).toBe(200);
+    expect(next.body.user).toBeNull();
   } finally {
     await app.close();
   }

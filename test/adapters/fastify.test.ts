@@ -1,3 +1,4 @@
+import { createHmac, randomUUID } from "node:crypto";
 import fastifyCookie from "@fastify/cookie";
 import fastifySession from "@fastify/session";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -91,4 +92,19 @@ test("concurrent first requests each get their own session", async () => {
   const sids = browsers.map((b) => decodeURIComponent(b.cookies.get("sessionId")!).split(".")[0]!);
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${table}" WHERE id = ANY($1)`, [sids]);
   expect(rows[0].n).toBe(10);
+});
+
+test("a signed cookie whose id cannot fit the column (a UUID from another store) starts a new session, not a 500", async () => {
+  const browser = new CookieClient(url);
+  const uuid = randomUUID();
+  const signature = createHmac("sha256", "a secret with at least thirty-two characters").update(uuid).digest("base64").replace(/=+$/, "");
+  browser.cookies.set("sessionId", encodeURIComponent(`${uuid}.${signature}`));
+  const first = await browser.request("GET", "/me");
+  expect(first.status).toBe(200);
+  expect(first.body.user).toBeNull();
+  expect((await browser.request("POST", "/view")).body).toEqual({ views: 1 });
+  const sid = decodeURIComponent(browser.cookies.get("sessionId")!).split(".")[0]!;
+  expect(sid).not.toBe(uuid);
+  expect((await browser.request("POST", "/view")).body).toEqual({ views: 2 });
+  expect((await pool.query(`SELECT count(*)::int AS n FROM "${table}" WHERE id = $1`, [sid])).rows[0].n).toBe(1);
 });

@@ -70,3 +70,28 @@ test("ids longer than the column are fine when hashed; a bad hashIds option is a
   await expect(store.get(long)).resolves.toMatchObject({ long: true });
   expect(() => new PgSessionStore({ prisma: counting.prisma, hashIds: { secret: "" } })).toThrow(TypeError);
 });
+
+test("destroy accepts the ids that ids() and all() list (the stored keys), and still takes session ids", async () => {
+  const table = await createTable(pool, "hashed");
+  const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, hashIds: true, pruneSessionInterval: false, now: () => T0 });
+  const sids = ["Zmlyc3Qgc2Vzc2lvbiBpZCBvZiBhbm4x", "c2Vjb25kIHNlc3Npb24gaWQgb2YgYm9i", "dGhpcmQgc2Vzc2lvbiBpZCBvZiBjYXJs"];
+  for (const [i, s] of sids.entries()) await store.set(s, session({ n: i }));
+
+  const listed = await store.ids();
+  expect(listed).toHaveLength(3);
+  expect(listed).not.toContain(sids[0]); // the table holds no session id
+  const first = listed[0]!;
+  await store.destroy(first);
+  expect(await storedIds(table)).not.toContain(first);
+  expect(await store.length()).toBe(2);
+
+  const viaAll = (await store.all()).find((s) => (s as unknown as { n: number }).n === 1)!;
+  await store.destroy(viaAll.id);
+  expect(await store.length()).toBe(1);
+
+  // A session id still works, and a listed key opens no session (get, set and touch take ids only).
+  const [last] = await store.ids();
+  await expect(store.get(last!)).resolves.toBeNull();
+  await store.destroy(sids[2]!);
+  expect(await storedIds(table)).toEqual([]);
+});

@@ -1,8 +1,16 @@
 import type { SessionData } from "express-session";
 import type pg from "pg";
 import { PgSessionStore, type Logger } from "../../src/adapters/express/index.ts";
-import { CorruptPayloadError, PayloadTooLargeError, StoreClosedError, StoreUnavailableError, TableNotFoundError } from "../../src/index.ts";
-import { adminPool, countingClient, createTable, eventually, randomId, type CountingClient } from "../support/database.ts";
+import {
+  CorruptPayloadError,
+  InvalidSessionIdError,
+  PayloadTooLargeError,
+  SessionManager,
+  StoreClosedError,
+  StoreUnavailableError,
+  TableNotFoundError,
+} from "../../src/index.ts";
+import { adminPool, countingClient, createTable, eventually, newPrismaClient, randomId, type CountingClient } from "../support/database.ts";
 
 let pool: pg.Pool;
 let counting: CountingClient;
@@ -65,12 +73,12 @@ describe("errors reach the caller, never turned into 'no session'", () => {
     await expect(store.set(randomId(), sessionOf({}))).rejects.toBeInstanceOf(TableNotFoundError);
   });
 
-  test("a corrupt stored payload: CorruptPayloadError, and the row is kept", async () => {
-    const { store, table } = await newStore();
+  test("a corrupt stored payload: get fails with CorruptPayloadError, and the row is kept", async () => {
+    const { store, table } = await newStore({ logger: { error: () => undefined } });
     const id = randomId();
     await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{broken', $2)`, [id, new Date(T0 + hour)]);
     await expect(store.get(id)).rejects.toBeInstanceOf(CorruptPayloadError);
-    await expect(store.all()).rejects.toBeInstanceOf(CorruptPayloadError);
+    await expect(store.all()).resolves.toEqual([]); // listing skips it (see "listing" below)
     expect((await rowOf(table, id)).a_session).toBe("{broken");
   });
 
@@ -105,6 +113,15 @@ describe("expiry", () => {
     const back = (await store.get(id)) as SessionData & { at: Date };
     expect(back.cookie.expires).toEqual(new Date(T0 + 2 * hour));
     expect(back.at).toEqual(new Date("2026-01-02T03:04:05Z"));
+  });
+
+  test("a cookie with only maxAge (no expires, no originalMaxAge) lives maxAge, not ttl", async () => {
+    const { store, table } = await newStore({ ttl: 600 });
+    const id = randomId();
+    await store.set(id, { cookie: { maxAge: 2_000 }, user: "ann" } as unknown as SessionData);
+    expect((await rowOf(table, id)).expires_at.getTime()).toBe(T0 + 2_000);
+    await store.touch(id, { cookie: { maxAge: 5_000 }, user: "ann" } as unknown as SessionData);
+    expect((await rowOf(table, id)).expires_at.getTime()).toBe(T0 + 5_000);
   });
 
   test("from the ttl option when the cookie has none; a browser-session cookie stays one", async () => {
@@ -166,6 +183,41 @@ describe("write avoidance", () => {
     expect((await rowOf(table, id)).expires_at.getTime()).toBe(T0 + 31_000 + hour);
   });
 
+  test("two servers on one table: X sets A, Y sets B, X sets A again — the row holds A", async () => {
+    const table = await createTable(pool, "adapter");
+    const otherPrisma = newPrismaClient(); // the other server: its own connections and its own memory
+    const options = { tableName: table, pruneSessionInterval: false as const, now: () => T0 };
+    const x = new PgSessionStore({ prisma: counting.prisma, ...options });
+    const y = new PgSessionStore({ prisma: otherPrisma, ...options });
+    try {
+      const id = randomId();
+      await x.set(id, sessionOf({ cart: "A" }));
+      await y.set(id, sessionOf({ cart: "B" }));
+      await x.set(id, sessionOf({ cart: "A" }));
+      await expect(y.get(id)).resolves.toMatchObject({ cart: "A" });
+      // The same after a read: a skip is only against what this process read, not what it wrote.
+      await x.get(id);
+      await x.set(id, sessionOf({ cart: "C" }));
+      await y.set(id, sessionOf({ cart: "B" }));
+      await x.set(id, sessionOf({ cart: "C" }));
+      await expect(y.get(id)).resolves.toMatchObject({ cart: "C" });
+    } finally {
+      await y.close();
+      await otherPrisma.$disconnect();
+    }
+  });
+
+  test("writing back what this process just read sends no statement, even if another server wrote since", async () => {
+    const { store, table } = await newStore();
+    const id = randomId();
+    await store.set(id, sessionOf({ cart: "A" }));
+    await store.get(id);
+    await pool.query(`UPDATE "${table}" SET a_session = $2 WHERE id = $1`, [id, '{"json":{"cart":"B"}}']); // another server
+    // The request read A and changed nothing: keeping B loses nothing it meant to write.
+    expect(await statementsDuring(() => store.set(id, sessionOf({ cart: "A" })))).toEqual([]);
+    expect((await rowOf(table, id)).a_session).toBe('{"json":{"cart":"B"}}');
+  });
+
   test("a session destroyed elsewhere is not resurrected by a late save of this process", async () => {
     const { store, table } = await newStore();
     const id = randomId();
@@ -178,6 +230,34 @@ describe("write avoidance", () => {
 });
 
 describe("listing, clearing, pruning", () => {
+  test("rows that cannot be decoded are skipped by all, ids and length alike, and their number is logged", async () => {
+    const logged: Array<{ message: string; error: unknown }> = [];
+    const { store, table } = await newStore({ logger: { error: (message, error) => logged.push({ message, error }) } });
+    const live = randomId();
+    await store.set(live, sessionOf({ user: "ann" }));
+    const lifecycle = (await new SessionManager({ prisma: counting.prisma, tableName: table }).create({ user: "bob" })).id;
+    const rows: Array<[string, string | null, Date | null]> = [
+      [randomId(), "{broken", new Date(T0 + hour)], // corrupt
+      [randomId(), null, new Date(T0 + hour)], // NULL payload
+      [randomId(), "BQkDAAAAAQoDYm9iAAAABHVzZXI=", null], // Apache::Session's Storable + Base64, no expiry
+    ];
+    for (const row of rows) await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, $2, $3)`, row);
+
+    const all = await store.all();
+    expect(all.map((s) => s.id).sort()).toEqual([live, lifecycle].sort());
+    expect(all.find((s) => s.id === live)).toMatchObject({ user: "ann" });
+    expect((await store.ids()).sort()).toEqual([live, lifecycle].sort());
+    expect(await store.length()).toBe(all.length);
+    expect(logged).toHaveLength(3); // once per listing call
+    for (const { message, error } of logged) {
+      expect(message).toMatch(/skipped 3 row\(s\)/);
+      expect(message).not.toContain(rows[2]![0]); // no id: it may be a live session of another program
+      expect(error).toBeInstanceOf(CorruptPayloadError);
+    }
+    // Every listed id is one get returns a session for.
+    for (const id of await store.ids()) await expect(store.get(id)).resolves.not.toBeNull();
+  });
+
   test("all, ids and length see live sessions only; clear empties the table", async () => {
     const { store, table } = await newStore();
     const live = randomId();
@@ -266,12 +346,18 @@ describe("options and ids", () => {
     expect(() => new PgSessionStore({ prisma: counting.prisma, ...extra })).toThrow(new RegExp(name));
   });
 
-  test("express-session's default ids (base64url, 32 chars) fit; longer ones are refused clearly", async () => {
+  test("express-session's default ids (base64url, 32 chars) fit; longer ones are refused by writes, not found by get", async () => {
     const { store } = await newStore();
     const sid = "AbC-_dEf0123456789ghijklmnopqrst";
     await store.set(sid, sessionOf({ ok: true }));
     await expect(store.get(sid)).resolves.toMatchObject({ ok: true });
-    await expect(store.get(`${sid}x`)).rejects.toThrow(/holds 32/);
+    await expect(store.set(`${sid}x`, sessionOf({ ok: true }))).rejects.toThrow(/holds 32/);
+    const statements = await statementsDuring(async () => {
+      await expect(store.get(`${sid}x`)).resolves.toBeNull(); // no row can have it: no SQL either
+      await expect(store.get("has space")).resolves.toBeNull();
+    });
+    expect(statements).toEqual([]);
+    await expect(store.get(42 as unknown as string)).rejects.toBeInstanceOf(InvalidSessionIdError); // a bug, not a cookie
   });
 
   test("close is idempotent and stops the timer", async () => {

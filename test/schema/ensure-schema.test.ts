@@ -61,3 +61,20 @@ test("ensureSchema completes a table made by the first migration only (an Apache
   const { rows } = await pool.query(`SELECT a_session, expires_at FROM "${table}"`);
   expect(rows).toEqual([{ a_session: "perl data", expires_at: null }]);
 });
+
+test("ensureSchema run by several instances at once: every call succeeds and makes the migrations' table", async () => {
+  const migrated = await catalog(await createTable(pool, "mig"));
+  // Several fresh tables: one race alone may happen to run one call after the other.
+  for (let round = 0; round < 5; round++) {
+    const table = `race_${randomId().slice(0, 12)}`;
+    // App instances starting together, each with its own store and connection.
+    const instances = Array.from({ length: 4 }, () => new PostgresStore({ datasourceUrl: testDatabaseUrl(), tableName: table }));
+    try {
+      const outcomes = await Promise.allSettled(instances.map((instance) => ensureSchema(instance)));
+      expect(outcomes.filter((o) => o.status === "rejected")).toEqual([]);
+    } finally {
+      await Promise.all(instances.map((instance) => instance.close()));
+    }
+    expect(await catalog(table)).toEqual(migrated);
+  }
+});

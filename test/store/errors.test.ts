@@ -137,3 +137,46 @@ test("a typed error keeps the caller's frames in its stack (async stack traces a
   expect(dbError.name).toBe("DuplicateSessionIdError");
   expect(dbError.stack).toContain("applicationCodeThatInserts");
 });
+
+test("a unique violation is DuplicateSessionIdError only on the sessions table's id, not on another table or index", async () => {
+  const other = `other_${randomId().slice(0, 12)}`;
+  const id = randomId();
+  await store.execute(`CREATE TABLE "${other}" (id char(32) PRIMARY KEY)`, []);
+  const prisma = newPrismaClient();
+  try {
+    for (const viaStore of [store, new PostgresStore({ prisma })]) {
+      await viaStore.execute(`INSERT INTO "${other}" (id) VALUES ($1)`, [id]).catch(() => undefined);
+      const duplicate = await viaStore.execute(`INSERT INTO "${other}" (id) VALUES ($1)`, [id], id).catch((e: unknown) => e);
+      expect(duplicate).not.toBeInstanceOf(SessionStoreError); // not ours to re-type: the driver's error, as it came
+      expect(String(duplicate)).toMatch(/duplicate key|Unique constraint/i);
+      // The same violation on the sessions table is a duplicate session id.
+      await viaStore.insert({ id, serialized: "x" }).catch(() => undefined);
+      await expect(viaStore.insert({ id, serialized: "x" })).rejects.toBeInstanceOf(DuplicateSessionIdError);
+    }
+  } finally {
+    await prisma.$disconnect();
+    await store.execute(`DROP TABLE "${other}"`, []);
+  }
+});
+
+test("a catalog conflict (two sessions creating one table at once) is not DuplicateSessionIdError", async () => {
+  const table = `cat_${randomId().slice(0, 12)}`;
+  const instances = Array.from({ length: 4 }, () => new PostgresStore({ datasourceUrl: testDatabaseUrl() }));
+  try {
+    // Racing bare CREATE TABLE IF NOT EXISTS (what ensureSchema no longer does) until one loses.
+    for (let round = 0; round < 20; round++) {
+      const name = `${table}_${round}`;
+      const outcomes = await Promise.allSettled(instances.map((s) => s.execute(`CREATE TABLE IF NOT EXISTS "${name}" (id int PRIMARY KEY)`, [])));
+      const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
+      for (const failure of failures) {
+        expect(failure).not.toBeInstanceOf(DuplicateSessionIdError);
+        expect(failure).toMatchObject({ code: "23505" });
+      }
+      await store.execute(`DROP TABLE "${name}"`, []);
+      if (failures.length > 0) return;
+    }
+    throw new Error("no catalog conflict happened in 20 rounds of 4 concurrent CREATE TABLE");
+  } finally {
+    await Promise.all(instances.map((s) => s.close()));
+  }
+});

@@ -1,13 +1,17 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 
-/** A browser-like HTTP client for one user: it keeps the cookies the server sets. */
+/**
+ * A browser-like HTTP client for one user: it keeps the cookies the server sets. Give two clients one
+ * `cookies` map for one browser talking to two app servers behind a load balancer.
+ */
 export class CookieClient {
   readonly #base: string;
-  readonly cookies = new Map<string, string>();
+  readonly cookies: Map<string, string>;
 
-  constructor(base: string) {
+  constructor(base: string, cookies = new Map<string, string>()) {
     this.#base = base;
+    this.cookies = cookies;
   }
 
   async request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {

@@ -2,7 +2,7 @@ import type { Serializer } from "../../serialization/serializer.ts";
 import type { PostgresStore } from "../../store/postgres-store.ts";
 import { assertNoStoreOptionsBeside, type PostgresStoreOptions } from "../../store/store-options.ts";
 import type { HashIdsOption } from "./id-hasher.ts";
-import type { Logger } from "./prune-timer.ts";
+import type { Logger } from "./logger.ts";
 
 /** Options of {@link PgSessionStore}. Durations are in seconds, as in connect-pg-simple and connect-redis. */
 export interface PgSessionStoreOptions extends PostgresStoreOptions {
@@ -10,28 +10,38 @@ export interface PgSessionStoreOptions extends PostgresStoreOptions {
   store?: PostgresStore;
   /** @default superjsonSerializer */
   serializer?: Serializer;
-  /** Lifetime of a session whose cookie has no `expires`/`maxAge`, in seconds. `0` is taken literally. @default 86400 */
+  /** Lifetime of a session whose cookie has no `expires`/`maxAge`/`originalMaxAge`, in seconds. `0` is taken literally. @default 86400 */
   ttl?: number;
   /**
-   * Skip a touch (and a `set` of unchanged data) while the stored expiry is at most this many seconds
-   * older than the new one; a session may then end up to this much earlier than its cookie says.
-   * `0` writes every change of expiry. @default min(60, a tenth of the session's lifetime)
+   * Skip a touch (and a `set` of unchanged data) while the expiry this request read is at most this
+   * many seconds older than the new one; a session may then end up to this much earlier than its
+   * cookie says, and an unchanged request costs one `SELECT` only within this window of the last
+   * write. `0` writes every change of expiry (what express-session's "touch resets the expiration"
+   * expects). @default min(60, a tenth of the session's lifetime)
    */
   touchAfter?: number;
   /** Seconds between background prunes of expired rows (randomized ±50 %); `false` disables them. @default 900 */
   pruneSessionInterval?: number | false;
   /** Rows deleted per prune statement. @default 1000 */
   pruneBatchSize?: number;
-  /** Receives background prune failures (nothing else is logged). @default console */
+  /**
+   * Receives background prune failures and the number of rows `all`/`ids`/`length` skipped because
+   * they cannot be decoded (nothing else is logged; everything else is thrown). @default console
+   */
   logger?: Logger;
-  /** Sessions remembered for write avoidance; `0` turns write avoidance off. @default 10000 */
+  /**
+   * Sessions remembered for write avoidance (what each one's last `get` read); `0` turns write
+   * avoidance off. @default 10000
+   */
   cacheSize?: number;
   /** The clock, in ms since the epoch (tests move it instead of sleeping). @default Date.now */
   now?: () => number;
   /**
    * Store a hash of each session id instead of the id (`true`: SHA-256; `{ secret }`: HMAC-SHA-256),
-   * so a database dump exposes no usable session id. `ids()` and `all()` then return the hashes.
-   * Sessions stored unhashed are not found after turning it on (everyone logs in again).
+   * so a database dump exposes no usable session id. `ids()` and `all()` then return the stored keys
+   * (the hashes), which `destroy` accepts as well as session ids; `get`, `set` and `touch` take session
+   * ids only, so a leaked key never opens a session. Sessions stored unhashed are not found after
+   * turning it on (everyone logs in again).
    * @default false
    */
   hashIds?: HashIdsOption;

@@ -1,13 +1,15 @@
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import type { SessionData, Store as ExpressStore } from "express-session";
+import { CorruptPayloadError, InvalidSessionIdError } from "../../errors/store-errors.ts";
 import { decode, encode } from "../../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../../serialization/serializer.ts";
 import { PostgresStore } from "../../store/postgres-store.ts";
 import { normalizeAdapterOptions, type NormalizedAdapterOptions, type PgSessionStoreOptions } from "./adapter-options.ts";
 import { settle, type Callback } from "./callback.ts";
 import { idHasher } from "./id-hasher.ts";
-import { PruneTimer, type Logger } from "./prune-timer.ts";
+import { report, type Logger } from "./logger.ts";
+import { PruneTimer } from "./prune-timer.ts";
 import { expiryOf, fromStoredSession, toStoredSession, type SessionLike } from "./session-payload.ts";
 import { adapterStatementsFor, type AdapterStatements } from "./statements.ts";
 import { WriteCache } from "./write-cache.ts";
@@ -27,7 +29,10 @@ interface StoredRow {
   expires_at: Date | null;
 }
 
-/** A session as returned by `all()`: its data plus its `id`. */
+/**
+ * A session as returned by `all()`: its data plus its `id` — the session id, or with `hashIds` the
+ * stored key (the table holds no session id), which `destroy` accepts.
+ */
 export type ListedSession = SessionData & { id: string };
 
 /**
@@ -46,6 +51,7 @@ export class PgSessionStore extends StoreBase {
   readonly #now: () => number;
   readonly #pruner: PruneTimer | undefined;
   readonly #hash: ((sid: string) => string) | undefined;
+  readonly #logger: Logger;
   #closing: Promise<void> | undefined;
 
   constructor(options: PgSessionStoreOptions) {
@@ -58,14 +64,17 @@ export class PgSessionStore extends StoreBase {
     this.#cache = new WriteCache(this.#options.cacheSize);
     this.#now = options.now ?? Date.now;
     this.#hash = idHasher(options.hashIds);
-    const logger: Logger = options.logger ?? console;
+    this.#logger = options.logger ?? console;
     if (this.#options.pruneIntervalMs !== false) {
-      this.#pruner = new PruneTimer(() => this.prune(), this.#options.pruneIntervalMs, logger);
+      this.#pruner = new PruneTimer(() => this.prune(), this.#options.pruneIntervalMs, this.#logger);
       this.#pruner.start();
     }
   }
 
-  /** The live session `sid`, or `null` when it is missing or expired. Errors are errors, never `null`. */
+  /**
+   * The live session `sid`, or `null` when it is missing or expired, or when no row can have that id
+   * (longer than the id column, or characters it cannot hold). Other errors are errors, never `null`.
+   */
   override get(sid: string): Promise<SessionData | null>;
   override get(sid: string, callback: Callback<SessionData | null>): void;
   override get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> | undefined {
@@ -86,27 +95,36 @@ export class PgSessionStore extends StoreBase {
     return settle(this.#touch(sid, session as SessionLike), callback);
   }
 
+  /**
+   * Deletes session `sid`. With `hashIds` it also takes the `id` that `ids()` and `all()` list (the
+   * stored key), and deletes the row with that key too.
+   */
   override destroy(sid: string): Promise<void>;
   override destroy(sid: string, callback: Callback<void>): void;
   override destroy(sid: string, callback?: Callback<void>): Promise<void> | undefined {
     return settle(this.#destroy(sid), callback);
   }
 
-  /** Every live session, each with its `id`. */
+  /**
+   * Every live session, each with its `id` (with `hashIds`: its stored key). Reads and decodes every
+   * live row in one statement; rows that cannot be decoded (another program's, or corrupt) are skipped
+   * and their number reported to `logger`. Rows without an expiry (the lifecycle API's) never expire
+   * here, as in `get`.
+   */
   override all(): Promise<ListedSession[]>;
   override all(callback: Callback<ListedSession[]>): void;
   override all(callback?: Callback<ListedSession[]>): Promise<ListedSession[]> | undefined {
     return settle(this.#all(), callback);
   }
 
-  /** The ids of every live session. */
+  /** The `id`s of what `all()` returns (with `hashIds`: stored keys, which `destroy` accepts). */
   ids(): Promise<string[]>;
   ids(callback: Callback<string[]>): void;
   ids(callback?: Callback<string[]>): Promise<string[]> | undefined {
     return settle(this.#ids(), callback);
   }
 
-  /** The number of live sessions. */
+  /** The number of sessions `all()` returns (it decodes every live row to count only those). */
   override length(): Promise<number>;
   override length(callback: Callback<number>): void;
   override length(callback?: Callback<number>): Promise<number> | undefined {
@@ -145,15 +163,16 @@ export class PgSessionStore extends StoreBase {
   }
 
   async #get(sid: string): Promise<SessionData | null> {
-    const key = this.#key(sid);
+    const key = this.#lookupKey(sid);
+    if (key === undefined) return null;
     const rows = await this.store.query<StoredRow>(this.#statements.get, [key, new Date(this.#now())], key);
     const row = rows[0];
     if (row === undefined) {
-      this.#cache.forget(sid);
+      this.#cache.forget(key);
       return null;
     }
     const data = this.#decode(key, row.a_session);
-    if (row.a_session !== null) this.#cache.remember(sid, { text: row.a_session, expiresAt: row.expires_at?.getTime() ?? Infinity });
+    if (row.a_session !== null) this.#cache.rememberRead(key, row.a_session, row.expires_at?.getTime() ?? Infinity);
     return fromStoredSession(data, row.expires_at) as unknown as SessionData;
   }
 
@@ -164,16 +183,18 @@ export class PgSessionStore extends StoreBase {
     if (expiresAt <= now) return this.#destroy(sid);
     const text = encode(this.#serializer, toStoredSession(session), { sessionId: key, table: this.store.tableName });
     this.store.assertStorablePayload(text, key);
-    const known = this.#cache.get(sid);
-    if (known !== undefined && known.text === text && this.#withinTouchAfter(known.expiresAt, expiresAt, now)) return;
+    const known = this.#cache.get(key);
+    // Writing back what this request read changes nothing it meant to change. Only against a read:
+    // after our own write, another server may have written since, and skipping would lose this write.
+    if (known?.read !== undefined && known.read.text === text && this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)) return;
     const values = [key, text, new Date(expiresAt)];
     if (known === undefined) {
       await this.store.execute(this.#statements.upsert, values, key);
     } else if ((await this.store.execute(this.#statements.update, values, key)) === 0) {
-      this.#cache.forget(sid);
+      this.#cache.forget(key);
       return;
     }
-    this.#cache.remember(sid, { text, expiresAt });
+    this.#cache.rememberWrite(key);
   }
 
   async #touch(sid: string, session: SessionLike): Promise<void> {
@@ -181,37 +202,88 @@ export class PgSessionStore extends StoreBase {
     const now = this.#now();
     const expiresAt = expiryOf(session, now, this.#options.ttl);
     if (expiresAt <= now) return this.#destroy(sid);
-    const known = this.#cache.get(sid);
-    if (known !== undefined && this.#withinTouchAfter(known.expiresAt, expiresAt, now)) return;
+    const known = this.#cache.get(key);
+    if (known?.read !== undefined && this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)) return;
     const staleBefore = new Date(expiresAt - this.#touchAfterMs(expiresAt, now));
     const touched = await this.store.execute(this.#statements.touch, [key, new Date(now), new Date(expiresAt), staleBefore], key);
-    if (known !== undefined && touched > 0) known.expiresAt = expiresAt;
+    if (known !== undefined && touched > 0) this.#cache.rememberWrite(key);
   }
 
   async #destroy(sid: string): Promise<void> {
     const key = this.#key(sid);
-    this.#cache.forget(sid);
+    this.#cache.forget(key);
+    // Hashed, `sid` may also be a key that ids() or all() listed; one statement deletes either row.
+    if (this.#hash !== undefined && this.#fitsIdColumn(sid)) {
+      this.#cache.forget(sid);
+      await this.store.execute(this.#statements.destroyKeys, [[key, sid]], key);
+      return;
+    }
     await this.store.execute(this.#statements.destroy, [key], key);
   }
 
   async #all(): Promise<ListedSession[]> {
-    const rows = await this.store.query<StoredRow & { id: string }>(this.#statements.all, [new Date(this.#now())]);
-    return rows.map((row) => ({ ...(fromStoredSession(this.#decode(row.id, row.a_session), row.expires_at) as unknown as SessionData), id: row.id }));
+    return this.#list("all");
   }
 
   async #ids(): Promise<string[]> {
-    const rows = await this.store.query<{ id: string }>(this.#statements.ids, [new Date(this.#now())]);
-    return rows.map((row) => row.id);
+    return (await this.#list("ids")).map((session) => session.id);
   }
 
   async #length(): Promise<number> {
-    const rows = await this.store.query<{ n: number }>(this.#statements.length, [new Date(this.#now())]);
-    return rows[0]?.n ?? 0;
+    return (await this.#list("length")).length;
+  }
+
+  // all, ids and length share one reading, so what they count is what all() returns.
+  async #list(method: "all" | "ids" | "length"): Promise<ListedSession[]> {
+    const rows = await this.store.query<StoredRow & { id: string }>(this.#statements.list, [new Date(this.#now())]);
+    const sessions: ListedSession[] = [];
+    let skipped = 0;
+    for (const row of rows) {
+      let data: Record<string, unknown>;
+      try {
+        data = this.#decode(row.id, row.a_session);
+      } catch (error) {
+        if (!(error instanceof CorruptPayloadError)) throw error;
+        skipped += 1;
+        continue;
+      }
+      sessions.push({ ...(fromStoredSession(data, row.expires_at) as unknown as SessionData), id: row.id });
+    }
+    if (skipped > 0) {
+      // The count only: the ids of those rows may be live sessions of another program.
+      const message = `prisma-pg-session: ${method}() skipped ${skipped} row(s) of ${this.store.tableName} whose payload cannot be decoded (another program's, or corrupt)`;
+      report(this.#logger, message, new CorruptPayloadError(message, { table: this.store.tableName }));
+    }
+    return sessions;
   }
 
   async #clear(): Promise<void> {
     this.#cache.clear();
     await this.store.execute(this.#statements.clear, []);
+  }
+
+  // The key a lookup uses, or undefined for an id that no row can have (too long for the id column, or
+  // characters it cannot hold), e.g. a UUID cookie left by another store's genid: that is "no session",
+  // so the framework starts a new one instead of failing every request until the cookie expires.
+  // A non-string is a caller's bug, not a cookie, and still throws.
+  #lookupKey(sid: string): string | undefined {
+    if (typeof sid !== "string") return this.#key(sid);
+    try {
+      return this.#key(sid);
+    } catch (error) {
+      if (error instanceof InvalidSessionIdError) return undefined;
+      throw error;
+    }
+  }
+
+  #fitsIdColumn(id: string): boolean {
+    try {
+      this.store.assertStorableId(id);
+      return true;
+    } catch (error) {
+      if (error instanceof InvalidSessionIdError) return false;
+      throw error;
+    }
   }
 
   // The key stored for a session id: the id itself, or its hash. Errors name the key, never a live id.

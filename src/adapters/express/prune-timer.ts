@@ -1,7 +1,4 @@
-/** Where the adapter reports what it cannot throw (a failed background prune). */
-export interface Logger {
-  error(message: string, error?: unknown): void;
-}
+import { report, type Logger } from "./logger.ts";
 
 /**
  * Runs `prune` now and then: each delay drawn from [0.5, 1.5) × interval, so instances started together
@@ -42,11 +39,7 @@ export class PruneTimer {
     try {
       await this.#prune();
     } catch (error) {
-      try {
-        this.#logger.error("prisma-pg-session: pruning expired sessions failed; will retry", error);
-      } catch {
-        // A logger that throws must not stop pruning or crash the process.
-      }
+      report(this.#logger, "prisma-pg-session: pruning expired sessions failed; will retry", error);
     }
     this.#schedule();
   }

@@ -6,14 +6,16 @@ export interface SessionLike {
 
 interface CookieLike {
   expires?: Date | string | null | undefined;
+  maxAge?: number | null | undefined;
   originalMaxAge?: number | null | undefined;
   toJSON?: () => Record<string, unknown>;
   [key: string]: unknown;
 }
 
 /**
- * When the session ends, in ms since the epoch: the cookie's `expires`, else its `originalMaxAge`
- * from now, else `ttlSeconds` from now.
+ * When the session ends, in ms since the epoch: the cookie's `expires`, else its `maxAge` (what is
+ * left) or `originalMaxAge` from now, else `ttlSeconds` from now. The frameworks' cookies always carry
+ * `expires` when they have a max age; a plain `{ maxAge }` is what apps and other stores' tests pass.
  */
 export function expiryOf(session: SessionLike, now: number, ttlSeconds: number): number {
   const cookie = session.cookie;
@@ -21,6 +23,7 @@ export function expiryOf(session: SessionLike, now: number, ttlSeconds: number):
     const at = new Date(cookie.expires).getTime();
     if (!Number.isNaN(at)) return at;
   }
+  if (typeof cookie?.maxAge === "number" && Number.isFinite(cookie.maxAge)) return now + cookie.maxAge;
   if (typeof cookie?.originalMaxAge === "number") return now + cookie.originalMaxAge;
   return now + ttlSeconds * 1000;
 }

@@ -21,9 +21,10 @@ export function adapterStatementsFor(table: TableName) {
       `UPDATE ${table.sql} SET expires_at = $3::timestamptz WHERE id = $1::bpchar AND ${live} ` +
       "AND (expires_at IS NULL OR expires_at < $4::timestamptz)",
     destroy: `DELETE FROM ${table.sql} WHERE id = $1::bpchar`,
-    all: `SELECT id::text AS id, a_session, expires_at FROM ${table.sql} WHERE ${live.replaceAll("$2", "$1")}`,
-    ids: `SELECT id::text AS id FROM ${table.sql} WHERE ${live.replaceAll("$2", "$1")}`,
-    length: `SELECT count(*)::int AS n FROM ${table.sql} WHERE ${live.replaceAll("$2", "$1")}`,
+    // With hashIds: the session id's hash, and the id itself taken as a listed key.
+    destroyKeys: `DELETE FROM ${table.sql} WHERE id = ANY($1::bpchar[])`,
+    // all, ids and length: payloads too, since only rows that decode are sessions to list or count.
+    list: `SELECT id::text AS id, a_session, expires_at FROM ${table.sql} WHERE ${live.replaceAll("$2", "$1")}`,
     clear: `DELETE FROM ${table.sql}`,
     // One indexed batch: SKIP LOCKED leaves rows that a unit of work or another pruner holds.
     prune:
