@@ -9,7 +9,8 @@ import {
   TableNotFoundError,
   TransactionTimeoutError,
 } from "../../src/index.ts";
-import { deferred, newPrismaClient, randomId, testDatabaseUrl } from "../support/database.ts";
+import type pg from "pg";
+import { adminPool, deferred, newPrismaClient, randomId, testDatabaseUrl } from "../support/database.ts";
 
 let store: PostgresStore;
 beforeAll(() => {
@@ -159,24 +160,38 @@ test("a unique violation is DuplicateSessionIdError only on the sessions table's
   }
 });
 
-test("a catalog conflict (two sessions creating one table at once) is not DuplicateSessionIdError", async () => {
-  const table = `cat_${randomId().slice(0, 12)}`;
-  const instances = Array.from({ length: 4 }, () => new PostgresStore({ datasourceUrl: testDatabaseUrl() }));
+test("a catalog conflict (CREATE TABLE behind another's uncommitted CREATE TABLE) is not DuplicateSessionIdError", async () => {
+  const name = `cat_${randomId().slice(0, 12)}`;
+  const first = adminPool();
+  const firstClient = await first.connect();
+  const racer = new PostgresStore({ datasourceUrl: testDatabaseUrl() });
   try {
-    // Racing bare CREATE TABLE IF NOT EXISTS (what ensureSchema no longer does) until one loses.
-    for (let round = 0; round < 20; round++) {
-      const name = `${table}_${round}`;
-      const outcomes = await Promise.allSettled(instances.map((s) => s.execute(`CREATE TABLE IF NOT EXISTS "${name}" (id int PRIMARY KEY)`, [])));
-      const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
-      for (const failure of failures) {
-        expect(failure).not.toBeInstanceOf(DuplicateSessionIdError);
-        expect(failure).toMatchObject({ code: "23505" });
-      }
-      await store.execute(`DROP TABLE "${name}"`, []);
-      if (failures.length > 0) return;
-    }
-    throw new Error("no catalog conflict happened in 20 rounds of 4 concurrent CREATE TABLE");
+    // The second CREATE waits on the first one's catalog row; when that commits, it fails with a unique
+    // violation on pg_type's index (23505): a catalog conflict, not a duplicate session id.
+    await firstClient.query("BEGIN");
+    await firstClient.query(`CREATE TABLE "${name}" (id int PRIMARY KEY)`);
+    const second = racer.execute(`CREATE TABLE IF NOT EXISTS "${name}" (id int PRIMARY KEY)`, []).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await waitForLockWait(first, name);
+    await firstClient.query("COMMIT");
+    const failure = await second;
+    expect(failure).not.toBeInstanceOf(DuplicateSessionIdError);
+    expect(failure).toMatchObject({ code: "23505" });
   } finally {
-    await Promise.all(instances.map((s) => s.close()));
+    firstClient.release();
+    await first.query(`DROP TABLE IF EXISTS "${name}"`);
+    await first.end();
+    await racer.close();
   }
 });
+
+/** Returns once a statement naming `table` waits for a lock (no fixed sleep). */
+async function waitForLockWait(pool: pg.Pool, table: string): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0", [table]);
+    if (rows[0].n > 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
