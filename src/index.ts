@@ -18,3 +18,8 @@ export * from "./errors/store-errors.ts";
 export { ensureSchema, schemaStatements } from "./schema/ensure-schema.ts";
 export { openEmbeddedDatabase, type EmbeddedDatabase, type EmbeddedOptions } from "./embedded/embedded-database.ts";
 export { openDatabase, type OpenedDatabase, type OpenDatabaseOptions } from "./embedded/open-database.ts";
+export { apacheSessionSerializer } from "./serialization/apache-session-serializer.ts";
+export { createFormatDetectingSerializer, type FormatDetectingSerializerOptions } from "./serialization/format-detecting-serializer.ts";
+export { nfreezeStorable } from "./serialization/storable-writer.ts";
+export { thawStorable } from "./serialization/storable-reader.ts";
+export { StorableDataError } from "./serialization/storable-data-error.ts";
