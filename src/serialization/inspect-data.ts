@@ -1,4 +1,5 @@
 import type { KeyPath, PathStep } from "./key-path.ts";
+import { ownDataKeys } from "./own-data-keys.ts";
 import { UnsupportedValueError } from "./unsupported-value-error.ts";
 
 /** What the serializer has registered beyond superjson's built-in types. */
@@ -140,13 +141,7 @@ export function inspectData(data: unknown, registry: TypeRegistry): DataShape {
 
 /** Queues an object's own properties; @returns whether one is named `constructor` or `prototype`. */
 function pushObject(object: object, path: KeyPath | undefined, depth: number, pending: Pending[]): boolean {
-  const keys = Object.keys(object);
-  const own = Reflect.ownKeys(object);
-  if (own.length !== keys.length) {
-    const hidden = own.find((key) => typeof key === "symbol" || !Object.prototype.propertyIsEnumerable.call(object, key))!;
-    const what = typeof hidden === "symbol" ? `the symbol key ${String(hidden)}` : `the non-enumerable property ${JSON.stringify(hidden)}`;
-    throw new UnsupportedValueError(path, `${what} would be dropped`);
-  }
+  const keys = ownDataKeys(object, path);
   let guarded = false;
   for (let i = keys.length - 1; i >= 0; i--) {
     const key = keys[i]!;

@@ -1,6 +1,7 @@
 import { maxDepth } from "./inspect-data.ts";
 import type { KeyPath, PathStep } from "./key-path.ts";
 import { LG_SCALAR, netorderMajorByte, SHV_K_UTF8, SX, writeMinor } from "./storable-codes.ts";
+import { ownDataKeys } from "./own-data-keys.ts";
 import { UnsupportedValueError } from "./unsupported-value-error.ts";
 
 const ascii = /^[\x00-\x7f]*$/;
@@ -74,13 +75,7 @@ class StorableWriter {
     if (depth > maxDepth) throw new UnsupportedValueError(path, `data nested more than ${maxDepth} levels deep is refused`);
     this.#tags.set(object, this.#nextTag++);
     if (Array.isArray(object)) return this.#array(object, path, depth);
-    const keys = Object.keys(object);
-    const own = Reflect.ownKeys(object);
-    if (own.length !== keys.length) {
-      const hidden = own.find((key) => typeof key === "symbol" || !Object.prototype.propertyIsEnumerable.call(object, key))!;
-      const what = typeof hidden === "symbol" ? `the symbol key ${String(hidden)}` : `the non-enumerable property ${JSON.stringify(hidden)}`;
-      throw new UnsupportedValueError(path, `${what} would be dropped`);
-    }
+    const keys = ownDataKeys(object, path);
     const flagged = !keys.every((key) => ascii.test(key));
     this.#byte(flagged ? SX.FLAG_HASH : SX.HASH);
     if (flagged) this.#byte(0);
