@@ -107,28 +107,23 @@ class StorableWriter {
   #string(text: string, path: KeyPath): void {
     if (ascii.test(text)) return this.#plainString(text, path);
     if (loneSurrogate.test(text)) throw new UnsupportedValueError(path, "a string with a lone surrogate is not text Perl can read");
-    const bytes = Buffer.from(text, "utf8");
-    this.#tagged();
-    if (bytes.length <= LG_SCALAR) {
-      this.#byte(SX.UTF8STR);
-      this.#byte(bytes.length);
-      this.#raw(bytes);
-    } else {
-      this.#byte(SX.LUTF8STR);
-      this.#sizedBytes(bytes, path);
-    }
+    this.#scalar(Buffer.from(text, "utf8"), SX.UTF8STR, SX.LUTF8STR, path);
   }
 
   /** An ASCII string (text written for a number too): no UTF-8 flag, as Perl writes it. */
   #plainString(text: string, path: KeyPath): void {
-    const bytes = Buffer.from(text, "latin1");
+    this.#scalar(Buffer.from(text, "latin1"), SX.SCALAR, SX.LSCALAR, path);
+  }
+
+  /** A string's bytes with the short code (one length byte) or the long one (a 32-bit length). */
+  #scalar(bytes: Uint8Array, shortCode: number, longCode: number, path: KeyPath): void {
     this.#tagged();
     if (bytes.length <= LG_SCALAR) {
-      this.#byte(SX.SCALAR);
+      this.#byte(shortCode);
       this.#byte(bytes.length);
       this.#raw(bytes);
     } else {
-      this.#byte(SX.LSCALAR);
+      this.#byte(longCode);
       this.#sizedBytes(bytes, path);
     }
   }

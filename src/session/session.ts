@@ -73,7 +73,7 @@ export class OpenSession<D extends SessionData = SessionData> implements Session
       throw new ReadOnlyFieldError(`_session_id of session ${this.id} is read-only`, { sessionId: this.id, table: this.#table });
     }
     const entries = Object.entries(next);
-    for (const key of Reflect.ownKeys(this.#raw)) if (key !== idKey) Reflect.deleteProperty(this.#raw, key);
+    this.#dropAllButId();
     for (const [key, item] of entries) {
       if (key !== idKey) Object.defineProperty(this.#raw, key, { value: item, writable: true, enumerable: true, configurable: true });
     }
@@ -91,7 +91,7 @@ export class OpenSession<D extends SessionData = SessionData> implements Session
 
   clear(): void {
     this.#assertWritable(undefined);
-    for (const key of Reflect.ownKeys(this.#raw)) if (key !== idKey) Reflect.deleteProperty(this.#raw, key);
+    this.#dropAllButId();
   }
 
   flush(): void {
@@ -120,6 +120,10 @@ export class OpenSession<D extends SessionData = SessionData> implements Session
   /** The unit of work is over: the lock is gone, and so is the right to write. */
   end(): void {
     this.#ended = true;
+  }
+
+  #dropAllButId(): void {
+    for (const key of Reflect.ownKeys(this.#raw)) if (key !== idKey) Reflect.deleteProperty(this.#raw, key);
   }
 
   #assertOpen(): void {

@@ -1,21 +1,14 @@
-import { spawn, spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
 import type pg from "pg";
+import { perl, perlDataSource, perlScript } from "./perl-script.ts";
 import { PgSessionStore } from "../../src/adapters/express/index.ts";
 import { CorruptPayloadError, PostgresStore, SessionManager } from "../../src/index.ts";
 import { adminPool, eventually, someoneWaitsForLock, testDatabaseUrl } from "../support/database.ts";
 
 // The real Apache::Session::Postgres (Debian libapache-session-perl + libdbd-pg-perl) on the table our
 // migrations made: what we claim is that both can share it, with the same row locks.
-const script = join(import.meta.dirname, "apache-session.pl");
-const url = new URL(testDatabaseUrl());
-const dsn = `dbi:Pg:dbname=${url.pathname.slice(1)};host=${url.hostname};port=${url.port || "5432"}`;
+const dsn = perlDataSource();
 
-function perl(...args: string[]): string {
-  const run = spawnSync("perl", [script, ...args], { encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`perl ${args[0]} failed: ${run.stderr}`);
-  return run.stdout;
-}
 
 let pool: pg.Pool;
 let store: PostgresStore;
@@ -37,7 +30,7 @@ test("the Perl module creates and reads sessions in the migrated table (expiry c
 
 test("a row locked by the Perl module makes our materialize wait, and we then see Perl's commit", async () => {
   const id = /^ID ([0-9a-f]{32})$/m.exec(perl("create", dsn))![1]!;
-  const holder = spawn("perl", [script, "hold", dsn, id]);
+  const holder = spawn("perl", [perlScript, "hold", dsn, id]);
   const closed = new Promise((r) => holder.on("close", r));
   let out = "";
   holder.stdout.on("data", (c: Buffer) => (out += c.toString()));

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
-import { join } from "node:path";
 import type pg from "pg";
+import { perl, perlDataSource, perlScript } from "./perl-script.ts";
 import {
   apacheSessionSerializer,
   CorruptPayloadError,
@@ -15,15 +15,8 @@ import { objectOf } from "./perl-view.ts";
 
 // One live session shared with the real Apache::Session::Postgres (Serialize::Base64) on one table:
 // each side opens, changes and saves what the other wrote, under the same row locks.
-const script = join(import.meta.dirname, "apache-session.pl");
-const url = new URL(testDatabaseUrl());
-const dsn = `dbi:Pg:dbname=${url.pathname.slice(1)};host=${url.hostname};port=${url.port || "5432"}`;
+const dsn = perlDataSource();
 
-function perl(...args: string[]): string {
-  const run = spawnSync("perl", [script, ...args], { encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`perl ${args[0]} failed: ${run.stderr}`);
-  return run.stdout;
-}
 const perlCreates = (command: string) => /^ID ([0-9a-f]{32})$/m.exec(perl(command, dsn))![1]!;
 const perlSees = (id: string) => JSON.parse(/^DUMP (.*)$/m.exec(perl("dump", dsn, id))![1]!) as Record<string, unknown>;
 
@@ -104,7 +97,7 @@ test("concurrent increments from Perl and from here on one session end at the ex
   const perlUnits = 60;
   const ourWorkers = 4;
   const ourUnitsEach = 15;
-  const incrementer = spawn("perl", [script, "increment", dsn, id, String(perlUnits)]);
+  const incrementer = spawn("perl", [perlScript, "increment", dsn, id, String(perlUnits)]);
   let out = "";
   let err = "";
   incrementer.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));

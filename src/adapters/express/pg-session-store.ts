@@ -29,6 +29,12 @@ interface StoredRow {
   expires_at: Date | null;
 }
 
+/** A live row of a listing, decoded. */
+interface ListedRow {
+  row: StoredRow & { id: string };
+  data: Record<string, unknown>;
+}
+
 /**
  * A session as returned by `all()`: its data plus its `id` — the session id, or with `hashIds` the
  * stored key (the table holds no session id), which `destroy` accepts.
@@ -222,11 +228,12 @@ export class PgSessionStore extends StoreBase {
   }
 
   async #all(): Promise<ListedSession[]> {
-    return this.#list("all");
+    const listed = await this.#list("all");
+    return listed.map(({ row, data }) => ({ ...(fromStoredSession(data, row.expires_at) as unknown as SessionData), id: row.id }));
   }
 
   async #ids(): Promise<string[]> {
-    return (await this.#list("ids")).map((session) => session.id);
+    return (await this.#list("ids")).map(({ row }) => row.id);
   }
 
   async #length(): Promise<number> {
@@ -234,9 +241,9 @@ export class PgSessionStore extends StoreBase {
   }
 
   // all, ids and length share one reading, so what they count is what all() returns.
-  async #list(method: "all" | "ids" | "length"): Promise<ListedSession[]> {
+  async #list(method: "all" | "ids" | "length"): Promise<ListedRow[]> {
     const rows = await this.store.query<StoredRow & { id: string }>(this.#statements.list, [new Date(this.#now())]);
-    const sessions: ListedSession[] = [];
+    const decoded: ListedRow[] = [];
     let skipped = 0;
     for (const row of rows) {
       let data: Record<string, unknown>;
@@ -247,14 +254,14 @@ export class PgSessionStore extends StoreBase {
         skipped += 1;
         continue;
       }
-      sessions.push({ ...(fromStoredSession(data, row.expires_at) as unknown as SessionData), id: row.id });
+      decoded.push({ row, data });
     }
     if (skipped > 0) {
       // The count only: the ids of those rows may be live sessions of another program.
       const message = `prisma-pg-session: ${method}() skipped ${skipped} row(s) of ${this.store.tableName} whose payload cannot be decoded (another program's, or corrupt)`;
       report(this.#logger, message, new CorruptPayloadError(message, { table: this.store.tableName }));
     }
-    return sessions;
+    return decoded;
   }
 
   async #clear(): Promise<void> {
@@ -267,23 +274,11 @@ export class PgSessionStore extends StoreBase {
   // so the framework starts a new one instead of failing every request until the cookie expires.
   // A non-string is a caller's bug, not a cookie, and still throws.
   #lookupKey(sid: string): string | undefined {
-    if (typeof sid !== "string") return this.#key(sid);
-    try {
-      return this.#key(sid);
-    } catch (error) {
-      if (error instanceof InvalidSessionIdError) return undefined;
-      throw error;
-    }
+    return typeof sid === "string" ? unlessInvalidId(() => this.#key(sid)) : this.#key(sid);
   }
 
   #fitsIdColumn(id: string): boolean {
-    try {
-      this.store.assertStorableId(id);
-      return true;
-    } catch (error) {
-      if (error instanceof InvalidSessionIdError) return false;
-      throw error;
-    }
+    return unlessInvalidId(() => (this.store.assertStorableId(id), true)) ?? false;
   }
 
   // The key stored for a session id: the id itself, or its hash. Errors name the key, never a live id.
@@ -310,5 +305,15 @@ export class PgSessionStore extends StoreBase {
     const configured = this.#options.touchAfter;
     if (configured !== undefined) return configured * 1000;
     return Math.min(60_000, (expiresAt - now) / 10);
+  }
+}
+
+/** `check()`'s result, or `undefined` when it rejects the id as one no row can have. */
+function unlessInvalidId<T>(check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InvalidSessionIdError) return undefined;
+    throw error;
   }
 }
