@@ -1,6 +1,6 @@
 import express from "express";
 import session from "express-session";
-import type { PgSessionStore } from "../src/adapters/express/index.ts";
+import type { PgSessionStore } from "../src/adapters/express-session/index.ts";
 import type { SessionManager } from "../src/index.ts";
 import { raceCounters } from "./counter.ts";
 import { counterPage, counterResult, sessionPage } from "./pages.ts";

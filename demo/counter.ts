@@ -1,4 +1,4 @@
-import type { PgSessionStore } from "../src/adapters/express/index.ts";
+import type { PgSessionStore } from "../src/adapters/express-session/index.ts";
 import type { SessionManager } from "../src/index.ts";
 
 /**

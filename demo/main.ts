@@ -4,14 +4,15 @@
  */
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { PgSessionStore } from "../src/adapters/express/index.ts";
-import { ensureSchema, openDatabase, PostgresStore, SessionManager } from "../src/index.ts";
+import { PgSessionStore } from "../src/adapters/express-session/index.ts";
+import { openDatabase } from "../src/cli/open-database.ts";
+import { ensureSchema, PostgresStore, SessionManager } from "../src/index.ts";
 import { createDemoApp } from "./app.ts";
 
 const started = Date.now();
 const db = await openDatabase({ url: process.env["DATABASE_URL"], dataDir: process.env["DEMO_DATA_DIR"] });
 if (db.warning) console.warn(db.warning);
-const store = new PostgresStore({ prisma: db.prisma });
+const store = new PostgresStore(db.connection);
 await ensureSchema(store);
 const adapter = new PgSessionStore({ store });
 const sessions = new SessionManager({ store, maxWait: 10_000, timeout: 10_000 });

@@ -1,25 +1,50 @@
+// The package's main entry: what an app calls. Adapters and the embedded database have their own
+// entries (`prisma-pg-session/express`, `/fastify`, `/embedded`), so importing this one loads neither a
+// web framework nor Prisma's generated client.
+
+// The store: Apache::Session::Store::Postgres.
 export { PostgresStore } from "./store/postgres-store.ts";
-export type { PostgresStoreOptions } from "./store/store-options.ts";
-export { StoreTransaction } from "./store/store-transaction.ts";
+export type { StoreTransaction } from "./store/store-transaction.ts";
 export type { SessionRecord } from "./store/session-record.ts";
-export type { PrismaHandle, SqlClient, TransactionalClient, TransactionOptions, IsolationLevel } from "./store/prisma-handle.ts";
-export type { PoolOptions } from "./store/own-client.ts";
-export type { PgPool, PgPoolClient } from "./store/pg-client.ts";
-export { SessionManager, type SessionSnapshot } from "./session/session-manager.ts";
-export type { SessionManagerOptions } from "./session/manager-options.ts";
-export type { Session, SessionData, SessionStatus } from "./session/session.ts";
-export { generateSessionId } from "./session/session-id.ts";
-export { parseTableName, type TableName } from "./store/table-name.ts";
-export { superjsonSerializer, type Serializer } from "./serialization/serializer.ts";
+export type { PostgresStoreOptions, ConnectionOptions, TableOptions } from "./store/store-options.ts";
+export type { TransactionOptions, IsolationLevel } from "./driver/driver.ts";
+export type { PrismaHandle } from "./driver/prisma-handle.ts";
+export type { PgPool, PgPoolClient, PoolErrorListeners } from "./driver/pg-pool.ts";
+export type { PoolOptions } from "./driver/own-pool.ts";
+export type { TableName } from "./table/table-name.ts";
+export { ensureSchema } from "./store/ensure-schema.ts";
+
+// The lifecycle: Apache::Session's tie / untie.
+export { SessionManager, type SessionSnapshot } from "./lifecycle/session-manager.ts";
+export type { SessionManagerOptions } from "./lifecycle/manager-options.ts";
+export type { Session, SessionData, SessionStatus } from "./lifecycle/session.ts";
+export { generateSessionId } from "./lifecycle/session-id.ts";
+
+// Serializers.
+export type { Serializer } from "./serialization/serializer.ts";
+export { superjsonSerializer } from "./serialization/serializer.ts";
 export { createSuperjsonSerializer, type SuperjsonSerializerOptions } from "./serialization/superjson-serializer.ts";
-export { encode, decode } from "./serialization/codec.ts";
-export { SessionStoreError, isSessionStoreError, type SessionErrorContext } from "./errors/session-store-error.ts";
-export * from "./errors/store-errors.ts";
-export { ensureSchema, schemaStatements } from "./schema/ensure-schema.ts";
-export { openEmbeddedDatabase, type EmbeddedDatabase, type EmbeddedOptions } from "./embedded/embedded-database.ts";
-export { openDatabase, type OpenedDatabase, type OpenDatabaseOptions } from "./embedded/open-database.ts";
 export { apacheSessionSerializer } from "./serialization/apache-session-serializer.ts";
 export { createFormatDetectingSerializer, type FormatDetectingSerializerOptions } from "./serialization/format-detecting-serializer.ts";
-export { nfreezeStorable } from "./serialization/storable-writer.ts";
-export { thawStorable } from "./serialization/storable-reader.ts";
+
+// Errors.
+export { SessionStoreError, isSessionStoreError, type SessionErrorContext } from "./errors/session-store-error.ts";
+export {
+  SessionNotFoundError,
+  InvalidSessionIdError,
+  DuplicateSessionIdError,
+  CorruptPayloadError,
+  PayloadTooLargeError,
+  LockTimeoutError,
+  TransactionTimeoutError,
+  StoreUnavailableError,
+  TableNotFoundError,
+  StoreClosedError,
+  ReadOnlyFieldError,
+  SessionDeletedError,
+  SessionReentryError,
+  SessionClosedError,
+  EmbeddedDatabaseError,
+} from "./errors/store-errors.ts";
+export { UnsupportedValueError } from "./serialization/unsupported-value-error.ts";
 export { StorableDataError } from "./serialization/storable-data-error.ts";

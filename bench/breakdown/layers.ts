@@ -13,9 +13,9 @@ export async function openLayers(url: string, table: string, payloadBytes: numbe
   const superjson = (await import("superjson")).default;
   const { PrismaPg } = await import("@prisma/adapter-pg");
   const { PrismaClient } = await import("../../src/generated/prisma/client.ts");
-  const { PgSessionStore } = await import("../../src/adapters/express/index.ts");
+  const { PgSessionStore } = await import("../../src/adapters/express-session/index.ts");
   const { SessionManager } = await import("../../src/index.ts");
-  const { toStoredSession } = await import("../../src/adapters/express/session-payload.ts");
+  const { toStoredSession } = await import("../../src/adapters/express-session/session-payload.ts");
   const { makeSession, newSessionId } = await import("../worker/sessions.ts");
   const { lockedData } = await import("../worker/locked.ts");
 

@@ -13,7 +13,7 @@ export const ours: StoreDefinition = {
     `FROM ${series(from, to)}`,
   countRows: `SELECT count(*)::int AS n FROM "sessions"`,
   async open({ url, poolMax }: OpenOptions): Promise<BenchStore> {
-    const { PgSessionStore } = await import("../../src/adapters/express/index.ts");
+    const { PgSessionStore } = await import("../../src/adapters/express-session/index.ts");
     const { SessionManager } = await import("../../src/index.ts");
     // As a user would configure it; background pruning off (as for connect-pg-simple): pruning is measured on its own.
     const adapter = new PgSessionStore({ datasourceUrl: url, pool: { max: poolMax }, pruneSessionInterval: false });

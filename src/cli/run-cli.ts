@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { openDatabase } from "../embedded/open-database.ts";
+import { openDatabase } from "./open-database.ts";
 import { superjsonSerializer } from "../serialization/serializer.ts";
 import { PostgresStore } from "../store/postgres-store.ts";
 import type { Command } from "./command-context.ts";
@@ -78,7 +78,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     const db = await openDatabase({ url: values.url ?? env["DATABASE_URL"], dataDir: values["data-dir"] });
     if (db.warning) process.stderr.write(`${db.warning}\n`);
     try {
-      const store = new PostgresStore({ prisma: db.prisma, ...(values.table === undefined ? {} : { tableName: values.table }) });
+      const store = new PostgresStore({ ...db.connection, ...(values.table === undefined ? {} : { tableName: values.table }) });
       await command({ store, serializer: superjsonSerializer, output: output(), args, options, now: () => new Date() });
     } finally {
       await db.close();

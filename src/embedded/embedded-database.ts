@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { EmbeddedDatabaseError } from "../errors/store-errors.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
-import type { TransactionalClient } from "../store/prisma-handle.ts";
+import type { TransactionalClient } from "../driver/prisma-handle.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 
 /** An in-process PostgreSQL (PGlite) and a Prisma client on it. */

@@ -1,29 +1,27 @@
 import { withCallerStack } from "../errors/caller-stack.ts";
 import { mapDatabaseError } from "../errors/map-database-error.ts";
 import { StoreClosedError } from "../errors/store-errors.ts";
-import { createOwnClient } from "./own-client.ts";
-import { PgClient } from "./pg-client.ts";
-import { isTransactionalClient, type PrismaHandle, type SqlClient, type TransactionOptions } from "./prisma-handle.ts";
+import type { Driver, Queryable, TransactionOptions } from "../driver/driver.ts";
+import { openDriver } from "../driver/open-driver.ts";
 import { assertStorableId, assertStorablePayload, type SessionRecord } from "./session-record.ts";
-import { statementsFor } from "./statements.ts";
-import { normalizeStoreOptions, type NormalizedStoreOptions, type PostgresStoreOptions } from "./store-options.ts";
+import { statementsFor } from "../table/contract-statements.ts";
+import { normalizeStoreOptions, normalizeTransactionOptions, type NormalizedStoreOptions, type PostgresStoreOptions } from "./store-options.ts";
 import { StoreTransaction, type StoreContext } from "./store-transaction.ts";
-import type { TableName } from "./table-name.ts";
-import { tableIdentityStatement } from "./table-identity.ts";
+import type { TableName } from "../table/table-name.ts";
+import { tableIdentityStatement } from "../table/identity-statement.ts";
 
-// Thrown through Prisma's `$transaction` to roll back a unit of work that succeeded when `commit` is false.
+// Thrown through the driver's transaction to roll back a unit of work that succeeded when `commit` is false.
 class Rollback {
   constructor(readonly result: unknown) {}
 }
 
 /**
  * `Apache::Session::Store::Postgres` on Prisma: `insert` / `update` / `materialize` / `remove` on the
- * sessions table. `transaction(fn)` is the seed's store lifetime: one interactive transaction in which
+ * sessions table. `transaction(fn)` is Apache::Session's store lifetime: one interactive transaction in which
  * `materialize` holds the row lock until `fn` settles; commit on success, rollback on throw.
  */
 export class PostgresStore {
-  readonly #client: PrismaHandle;
-  readonly #ownsClient: boolean;
+  readonly #driver: Driver;
   readonly #options: NormalizedStoreOptions;
   readonly #context: StoreContext;
   #closing: Promise<void> | undefined;
@@ -33,23 +31,9 @@ export class PostgresStore {
     this.#options = normalizeStoreOptions(options);
     const { table, maxPayloadBytes, maxIdLength } = this.#options;
     this.#context = { table, statements: statementsFor(table), maxPayloadBytes, maxIdLength };
-    if (options.prisma !== undefined) {
-      this.#client = options.prisma;
-      this.#ownsClient = false;
-      if (!isTransactionalClient(options.prisma) && options.commit === false) {
-        throw new TypeError("`commit` cannot be set with a transaction client: its owner commits or rolls back");
-      }
-    } else if (options.pgPool !== undefined) {
-      this.#client = new PgClient(options.pgPool, false);
-      this.#ownsClient = false;
-    } else {
-      this.#client = createOwnClient({
-        datasourceUrl: options.datasourceUrl as string,
-        user: options.user,
-        password: options.password,
-        pool: options.pool,
-      });
-      this.#ownsClient = true;
+    this.#driver = openDriver(this.#options.driver);
+    if (this.#driver.joinsCallerTransaction && options.commit === false) {
+      throw new TypeError("`commit` cannot be set with a transaction client: its owner commits or rolls back");
     }
   }
 
@@ -84,7 +68,7 @@ export class PostgresStore {
 
   /** True when the store runs inside a caller's transaction (a transaction client was given). */
   get joinsCallerTransaction(): boolean {
-    return !isTransactionalClient(this.#client);
+    return this.#driver.joinsCallerTransaction;
   }
 
   /**
@@ -93,17 +77,17 @@ export class PostgresStore {
    * rolls back when it throws and rethrows its error.
    */
   transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    return withCallerStack(() => this.#transaction(fn, options));
+    return withCallerStack(() => this.#transaction(fn, normalizeTransactionOptions(options)));
   }
 
   async #transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions): Promise<T> {
     this.#assertOpen();
-    const client = this.#client;
-    if (!isTransactionalClient(client)) return fn(new StoreTransaction(client, this.#context));
+    const driver = this.#driver;
+    if (driver.joinsCallerTransaction) return fn(new StoreTransaction(driver, this.#context));
     const commit = this.#options.commit;
     try {
-      return await client.$transaction(
-        async (tx: SqlClient) => {
+      return await driver.transaction(
+        async (tx: Queryable) => {
           const result = await fn(new StoreTransaction(tx, this.#context));
           if (!commit) throw new Rollback(result);
           return result;
@@ -131,7 +115,7 @@ export class PostgresStore {
     return this.#alone((tx) => tx.materialize(record));
   }
 
-  /** A read without lock (not in the seed). @throws SessionNotFoundError */
+  /** A read without lock (not in Apache::Session). @throws SessionNotFoundError */
   fetch(record: SessionRecord): Promise<SessionRecord> {
     return this.#alone((tx) => tx.fetch(record));
   }
@@ -143,7 +127,7 @@ export class PostgresStore {
 
   /**
    * Runs one statement of your own on the store's client (in the caller's transaction, with a
-   * transaction client) and returns its rows. Database errors are mapped as for the seed's operations.
+   * transaction client) and returns its rows. Database errors are mapped as for the store's own operations.
    * For extensions such as the express adapter: values must be bound parameters, never spliced in.
    */
   // No caller-stack capture here: these run on every request of the adapters, and a capture costs
@@ -151,7 +135,7 @@ export class PostgresStore {
   async query<R>(sql: string, values: readonly unknown[], sessionId?: string): Promise<R[]> {
     this.#assertOpen();
     try {
-      return await this.#client.$queryRawUnsafe<R[]>(sql, ...values);
+      return await this.#driver.query<R>(sql, values);
     } catch (error) {
       throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
     }
@@ -161,13 +145,13 @@ export class PostgresStore {
   async execute(sql: string, values: readonly unknown[], sessionId?: string): Promise<number> {
     this.#assertOpen();
     try {
-      return await this.#client.$executeRawUnsafe(sql, ...values);
+      return await this.#driver.execute(sql, values);
     } catch (error) {
       throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
     }
   }
 
-  /** Checks an id as the seed's operations do (printable ASCII, fits the id column). @throws InvalidSessionIdError */
+  /** Checks an id as the store's operations do (printable ASCII, fits the id column). @throws InvalidSessionIdError */
   assertStorableId(id: unknown): asserts id is string {
     assertStorableId(id, this.#context.table.name, this.#context.maxIdLength);
   }
@@ -178,12 +162,12 @@ export class PostgresStore {
   }
 
   /**
-   * Stops the store. Disconnects the client only if the store opened it ("if we open the connection,
-   * we close the connection"); a given `prisma` handle stays open. Idempotent; later calls fail with
-   * StoreClosedError.
+   * Stops the store. Ends the pool only if the store opened it ("if we open the connection, we close
+   * the connection"); a given `prisma` client or `pgPool` stays open, and the `onPoolError` listener
+   * added to a given pool is removed. Idempotent; later calls fail with StoreClosedError.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#ownsClient && isTransactionalClient(this.#client) ? this.#client.$disconnect() : Promise.resolve();
+    this.#closing ??= this.#driver.close();
     return this.#closing;
   }
 
@@ -197,7 +181,7 @@ export class PostgresStore {
     return withCallerStack(async () => {
       this.#assertOpen();
       if (!this.#options.commit) return this.#transaction(operation, {});
-      return operation(new StoreTransaction(this.#client, this.#context));
+      return operation(new StoreTransaction(this.#driver, this.#context));
     });
   }
 

@@ -1,61 +1,84 @@
-import type { PoolOptions } from "./own-client.ts";
-import type { PgPool } from "./pg-client.ts";
-import type { PrismaHandle, TransactionOptions } from "./prisma-handle.ts";
-import { parseTableName, type TableName } from "./table-name.ts";
+import type { IsolationLevel, TransactionOptions } from "../driver/driver.ts";
+import type { DriverSource } from "../driver/open-driver.ts";
+import type { PoolOptions } from "../driver/own-pool.ts";
+import type { PgPool, PoolErrorListeners } from "../driver/pg-pool.ts";
+import type { PrismaHandle } from "../driver/prisma-handle.ts";
+import { parseTableName, type TableName } from "../table/table-name.ts";
 
-/** Options of {@link PostgresStore}: the seed's `DataSource`/`UserName`/`Password` or `Handle`, `TableName`, `Commit`. */
-export interface PostgresStoreOptions extends TransactionOptions {
+/** How to reach the database: Apache::Session's `DataSource`/`UserName`/`Password` or `Handle`. Give one of `prisma`, `datasourceUrl`, `pgPool`. */
+export interface ConnectionOptions extends PoolErrorListeners {
   /**
-   * The seed's `Handle`: an existing `PrismaClient` (any generated client, `$extends` too) or a
+   * Apache::Session's `Handle`: an existing `PrismaClient` (any generated client, `$extends` too) or a
    * transaction client from your own `prisma.$transaction(async (tx) => ...)`. Never disconnected by the
    * store. With a transaction client every operation joins your transaction and you own commit.
-   * Give either this or `datasourceUrl`.
    */
   prisma?: PrismaHandle;
   /**
-   * The seed's `DataSource`: `postgresql://user:password@host:5432/db`. The store opens its own client
-   * (through `@prisma/adapter-pg`) and `close()` disconnects it.
+   * Apache::Session's `DataSource`: `postgresql://user:password@host:5432/db`. The store opens its own
+   * node-postgres pool (the driver under `@prisma/adapter-pg`) and `close()` ends it.
    * @example "postgresql://app@127.0.0.1:5432/app"
    */
   datasourceUrl?: string;
   /**
    * An existing node-postgres `Pool` — e.g. the one you give `new PrismaPg(pool)` — used directly, the
    * fastest path (Prisma's raw-query path costs about twice the client CPU per statement). Never ended
-   * by the store. Give one of `prisma`, `datasourceUrl` and `pgPool`.
+   * by the store, which adds no listener to it beyond `onPoolError`.
    */
   pgPool?: PgPool;
-  /** Overrides the URL's user name (the seed's `UserName`). */
+  /** Overrides the URL's user name (Apache::Session's `UserName`). Only with `datasourceUrl`. */
   user?: string;
-  /** Overrides the URL's password (the seed's `Password`). */
+  /** Overrides the URL's password (Apache::Session's `Password`). Only with `datasourceUrl`. */
   password?: string;
-  /** Pool of the store's own client (only with `datasourceUrl`). */
+  /** The store's own pool. Only with `datasourceUrl`. */
   pool?: PoolOptions;
+}
+
+/** The sessions table. */
+export interface TableOptions {
   /** Table, optionally `schema.table`; validated and quoted. Match your `@@map`. @default "sessions" */
   tableName?: string;
-  /**
-   * Commit the store's transactions. `false` rolls every transaction back at its end (a dry run).
-   * Deviation from the seed, whose default silently discards writes made with its own connection.
-   * Not allowed with a transaction client: its owner commits.
-   * @default true
-   */
-  commit?: boolean;
-  /** Largest serialized payload accepted by `insert`/`update`, in UTF-8 bytes. @default 16 MiB */
+  /** Largest serialized payload accepted by writes, in UTF-8 bytes. @default 16 MiB */
   maxPayloadBytes?: number;
   /**
    * Width of the table's `id` column: longer ids are refused before any SQL. Raise it only together
-   * with the column (`@db.Char(64)` in your schema and a migration).
-   * @default 32 (the seed's `char(32)`)
+   * with the column (`@db.Char(64)` in your schema and a migration); `ensureSchema` follows it.
+   * @default 32 (Apache::Session's `char(32)`)
    */
   maxIdLength?: number;
 }
 
-/** The options only the store reads: with an existing `store`, they belong on that store. */
-const storeOnlyOptions = ["prisma", "datasourceUrl", "pgPool", "user", "password", "pool", "tableName", "commit", "maxPayloadBytes", "maxIdLength"] as const;
+/** Options of {@link PostgresStore}: Apache::Session's `DataSource`/`UserName`/`Password` or `Handle`, `TableName`, `Commit`. */
+export interface PostgresStoreOptions extends ConnectionOptions, TableOptions, TransactionOptions {
+  /**
+   * Commit the store's transactions. `false` rolls every transaction back at its end (a dry run).
+   * Deviation from Apache::Session, whose default silently discards writes made with its own
+   * connection. Not allowed with a transaction client: its owner commits.
+   * @default true
+   */
+  commit?: boolean;
+}
 
-/** For the layers built on a store (lifecycle, adapter): refuses store options next to an existing `store`. */
-export function assertNoStoreOptionsBeside(options: PostgresStoreOptions & { store?: unknown }): void {
+export const connectionOptionKeys = ["prisma", "datasourceUrl", "pgPool", "user", "password", "pool", "onPoolError", "onConnectionError"] as const;
+export const tableOptionKeys = ["tableName", "maxPayloadBytes", "maxIdLength"] as const;
+export const transactionOptionKeys = ["maxWait", "timeout", "isolationLevel"] as const;
+export const storeOptionKeys = [...connectionOptionKeys, ...tableOptionKeys, ...transactionOptionKeys, "commit"] as const;
+
+/**
+ * Refuses options a layer does not read, naming them: an option accepted and ignored is a silent
+ * misconfiguration. Keys set to `undefined` count as not given.
+ */
+export function assertOnlyOptions(options: object, known: readonly string[], layer: string, hint = ""): void {
+  const unused = Object.keys(options).filter((key) => !known.includes(key) && (options as Record<string, unknown>)[key] !== undefined);
+  if (unused.length > 0) {
+    throw new TypeError(`${layer} does not use the option${unused.length > 1 ? "s" : ""} ${unused.join(", ")}${hint}`);
+  }
+}
+
+/** For the layers built on a store (lifecycle, adapter): refuses the store's own options next to an existing `store`. */
+export function assertNoStoreOptionsBeside(options: object & { store?: unknown }): void {
   if (options.store === undefined) return;
-  const extra = storeOnlyOptions.filter((key) => options[key] !== undefined);
+  const settings = [...connectionOptionKeys, ...tableOptionKeys, "commit"];
+  const extra = settings.filter((key) => (options as Record<string, unknown>)[key] !== undefined);
   if (extra.length > 0) throw new TypeError(`With \`store\`, set ${extra.join(", ")} on the store instead`);
 }
 
@@ -66,13 +89,7 @@ export const storeDefaults = {
   maxIdLength: 32,
 } as const;
 
-export interface NormalizedStoreOptions {
-  table: TableName;
-  commit: boolean;
-  maxPayloadBytes: number;
-  maxIdLength: number;
-  transaction: TransactionOptions;
-}
+const isolationLevels: readonly IsolationLevel[] = ["ReadUncommitted", "ReadCommitted", "RepeatableRead", "Serializable"];
 
 function positive(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -82,10 +99,32 @@ function positive(name: string, value: number | undefined): number | undefined {
   return value;
 }
 
-export function normalizeStoreOptions(options: PostgresStoreOptions): NormalizedStoreOptions {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError("PostgresStore options must be an object with `prisma`, `datasourceUrl` or `pgPool`");
+/** Checks `maxWait`, `timeout` and `isolationLevel`, and keeps only those that are set. */
+export function normalizeTransactionOptions(options: TransactionOptions): TransactionOptions {
+  const transaction: TransactionOptions = {};
+  const maxWait = positive("maxWait", options.maxWait);
+  const timeout = positive("timeout", options.timeout);
+  if (maxWait !== undefined) transaction.maxWait = maxWait;
+  if (timeout !== undefined) transaction.timeout = timeout;
+  if (options.isolationLevel !== undefined) {
+    if (!isolationLevels.includes(options.isolationLevel)) {
+      throw new RangeError(`isolationLevel must be one of ${isolationLevels.join(", ")}, got ${String(options.isolationLevel)}`);
+    }
+    transaction.isolationLevel = options.isolationLevel;
   }
+  return transaction;
+}
+
+export interface NormalizedStoreOptions {
+  driver: DriverSource;
+  table: TableName;
+  commit: boolean;
+  maxPayloadBytes: number;
+  maxIdLength: number;
+  transaction: TransactionOptions;
+}
+
+function driverSourceOf(options: ConnectionOptions): DriverSource {
   const given = [options.prisma, options.datasourceUrl, options.pgPool].filter((o) => o !== undefined).length;
   if (given !== 1) {
     throw new TypeError("Give exactly one of `prisma` (an existing client), `datasourceUrl` and `pgPool`");
@@ -93,6 +132,26 @@ export function normalizeStoreOptions(options: PostgresStoreOptions): Normalized
   if (options.datasourceUrl === undefined && (options.user !== undefined || options.password !== undefined || options.pool !== undefined)) {
     throw new TypeError("`user`, `password` and `pool` apply only with `datasourceUrl`");
   }
+  const listeners = { onPoolError: options.onPoolError, onConnectionError: options.onConnectionError };
+  for (const [name, listener] of Object.entries(listeners)) {
+    if (listener !== undefined && typeof listener !== "function") throw new TypeError(`${name} must be a function`);
+  }
+  if (options.prisma !== undefined) {
+    if (listeners.onPoolError !== undefined || listeners.onConnectionError !== undefined) {
+      throw new TypeError("`onPoolError` and `onConnectionError` apply to `datasourceUrl` and `pgPool`; a Prisma client reports its own");
+    }
+    return { prisma: options.prisma };
+  }
+  if (options.pgPool !== undefined) return { pgPool: options.pgPool, ...listeners };
+  return { datasourceUrl: options.datasourceUrl!, user: options.user, password: options.password, pool: options.pool, ...listeners };
+}
+
+export function normalizeStoreOptions(options: PostgresStoreOptions): NormalizedStoreOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("PostgresStore options must be an object with `prisma`, `datasourceUrl` or `pgPool`");
+  }
+  assertOnlyOptions(options, storeOptionKeys, "PostgresStore");
+  const driver = driverSourceOf(options);
   const maxPayloadBytes = options.maxPayloadBytes ?? storeDefaults.maxPayloadBytes;
   if (typeof maxPayloadBytes !== "number" || !(maxPayloadBytes > 0)) {
     throw new RangeError(`maxPayloadBytes must be a positive number, got ${String(maxPayloadBytes)}`);
@@ -101,17 +160,19 @@ export function normalizeStoreOptions(options: PostgresStoreOptions): Normalized
   if (!Number.isInteger(maxIdLength) || maxIdLength < 1 || maxIdLength > 10_485_760) {
     throw new RangeError(`maxIdLength must be a positive integer (the id column's width), got ${String(maxIdLength)}`);
   }
-  const transaction: TransactionOptions = {};
-  const maxWait = positive("maxWait", options.maxWait);
-  const timeout = positive("timeout", options.timeout);
-  if (maxWait !== undefined) transaction.maxWait = maxWait;
-  if (timeout !== undefined) transaction.timeout = timeout;
-  if (options.isolationLevel !== undefined) transaction.isolationLevel = options.isolationLevel;
   return {
+    driver,
     table: parseTableName(options.tableName ?? storeDefaults.tableName),
     commit: options.commit ?? storeDefaults.commit,
     maxPayloadBytes,
     maxIdLength,
-    transaction,
+    transaction: normalizeTransactionOptions(options),
   };
+}
+
+/** The store's options out of a layer's options (`Object.assign`-style copies of set keys only). */
+export function pickOptions<K extends string>(options: Partial<Record<K, unknown>>, keys: readonly K[]): Partial<Record<K, unknown>> {
+  const picked: Partial<Record<K, unknown>> = {};
+  for (const key of keys) if (options[key] !== undefined) picked[key] = options[key];
+  return picked;
 }

@@ -1,9 +1,9 @@
 import { mapDatabaseError } from "../errors/map-database-error.ts";
 import { SessionNotFoundError } from "../errors/store-errors.ts";
-import type { SqlClient } from "./prisma-handle.ts";
+import type { Queryable } from "../driver/driver.ts";
 import { assertStorableId, assertStorablePayload, type SessionRecord } from "./session-record.ts";
-import type { Statements } from "./statements.ts";
-import type { TableName } from "./table-name.ts";
+import type { Statements } from "../table/contract-statements.ts";
+import type { TableName } from "../table/table-name.ts";
 
 /** What a {@link StoreTransaction} needs to know about its store. */
 export interface StoreContext {
@@ -14,29 +14,39 @@ export interface StoreContext {
 }
 
 /**
- * The seed's store contract bound to one connection: inside a transaction, `materialize` locks the row
- * until that transaction ends, and later `update`/`remove` run under the same lock.
+ * Apache::Session's store contract bound to one connection: inside a transaction, `materialize` locks
+ * the row until that transaction ends, and later `update`/`remove` run under the same lock. Made by
+ * {@link PostgresStore.transaction}.
  */
 export class StoreTransaction {
-  /** The client of this transaction, to run your own SQL in it. */
-  readonly client: SqlClient;
+  readonly #client: Queryable;
   readonly #context: StoreContext;
 
-  constructor(client: SqlClient, context: StoreContext) {
-    this.client = client;
+  constructor(client: Queryable, context: StoreContext) {
+    this.#client = client;
     this.#context = context;
+  }
+
+  /** Runs a statement of your own in this transaction and returns its rows (errors mapped as the store's). */
+  query<R>(sql: string, values: readonly unknown[]): Promise<R[]> {
+    return this.#run(undefined, () => this.#client.query<R>(sql, values));
+  }
+
+  /** Like {@link query}, for a statement without rows. @returns the number of rows it affected */
+  execute(sql: string, values: readonly unknown[]): Promise<number> {
+    return this.#run(undefined, () => this.#client.execute(sql, values));
   }
 
   /** `INSERT`. @throws DuplicateSessionIdError if the id exists. */
   async insert(record: SessionRecord): Promise<void> {
     this.#checkPayload(record);
-    await this.#run(record.id, () => this.client.$executeRawUnsafe(this.#context.statements.insert, record.id, record.serialized));
+    await this.#run(record.id, () => this.#client.execute(this.#context.statements.insert, [record.id, record.serialized]));
   }
 
   /** `UPDATE`. @returns the number of rows changed: 0 when no row has this id (nothing is created). */
   async update(record: SessionRecord): Promise<number> {
     this.#checkPayload(record);
-    return this.#run(record.id, () => this.client.$executeRawUnsafe(this.#context.statements.update, record.id, record.serialized));
+    return this.#run(record.id, () => this.#client.execute(this.#context.statements.update, [record.id, record.serialized]));
   }
 
   /**
@@ -55,7 +65,7 @@ export class StoreTransaction {
   async #select(record: SessionRecord, statement: string): Promise<SessionRecord> {
     this.#checkId(record.id);
     const rows = await this.#run(record.id, () =>
-      this.client.$queryRawUnsafe<Array<{ a_session: string | null }>>(statement, record.id),
+      this.#client.query<{ a_session: string | null }>(statement, [record.id]),
     );
     const row = rows[0];
     if (row === undefined) {
@@ -71,10 +81,10 @@ export class StoreTransaction {
   /** `DELETE`. @returns the number of rows removed: 0 when no row had this id. */
   async remove(record: Pick<SessionRecord, "id">): Promise<number> {
     this.#checkId(record.id);
-    return this.#run(record.id, () => this.client.$executeRawUnsafe(this.#context.statements.remove, record.id));
+    return this.#run(record.id, () => this.#client.execute(this.#context.statements.remove, [record.id]));
   }
 
-  async #run<T>(sessionId: string, statement: () => PromiseLike<T>): Promise<T> {
+  async #run<T>(sessionId: string | undefined, statement: () => Promise<T>): Promise<T> {
     try {
       return await statement();
     } catch (error) {

@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import express from "express";
 import session from "express-session";
 import type pg from "pg";
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { CorruptPayloadError, InvalidSessionIdError, TableNotFoundError } from "../../src/index.ts";
 import { adminPool, countingClient, createTable, eventually, type CountingClient } from "../support/database.ts";
 import { baseUrl, CookieClient } from "../support/http.ts";

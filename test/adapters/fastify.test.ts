@@ -3,7 +3,7 @@ import fastifyCookie from "@fastify/cookie";
 import fastifySession from "@fastify/session";
 import Fastify, { type FastifyInstance } from "fastify";
 import type pg from "pg";
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { adminPool, countingClient, createTable, type CountingClient } from "../support/database.ts";
 import { CookieClient } from "../support/http.ts";
 

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import type { SessionData } from "express-session";
 import type pg from "pg";
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { adminPool, countingClient, createTable, type CountingClient } from "../support/database.ts";
 
 let pool: pg.Pool;

@@ -1,6 +1,6 @@
 import type { SessionData } from "express-session";
 import type pg from "pg";
-import { PgSessionStore, type Logger } from "../../src/adapters/express/index.ts";
+import { PgSessionStore, type Logger } from "../../src/adapters/express-session/index.ts";
 import {
   CorruptPayloadError,
   InvalidSessionIdError,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type pg from "pg";
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { adminPool, createTable, randomId, testDatabaseUrl } from "../support/database.ts";
 
 const root = join(import.meta.dirname, "..", "..");

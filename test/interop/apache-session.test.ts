@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import type pg from "pg";
 import { perl, perlDataSource, perlScript } from "./perl-script.ts";
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { CorruptPayloadError, PostgresStore, SessionManager } from "../../src/index.ts";
 import { adminPool, eventually, someoneWaitsForLock, testDatabaseUrl } from "../support/database.ts";
 

@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import fc from "fast-check";
-import { apacheSessionSerializer, CorruptPayloadError, decode, StorableDataError, thawStorable } from "../../src/index.ts";
+import { apacheSessionSerializer, CorruptPayloadError, StorableDataError } from "../../src/index.ts";
+import { decode } from "../../src/serialization/codec.ts";
+import { thawStorable } from "../../src/serialization/storable-reader.ts";
 import { encodeBase64Lines } from "../../src/serialization/apache-session-serializer.ts";
 import { checkProperty } from "../support/check-property.ts";
 import { PerlStorable } from "./perl-storable.ts";

@@ -1,6 +1,6 @@
 import type { SessionData } from "express-session";
 import pg from "pg";
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { SessionManager, StoreUnavailableError } from "../../src/index.ts";
 import { eventually, newPrismaClient, randomId } from "../support/database.ts";
 import { ThrowawayCluster } from "../support/throwaway-cluster.ts";

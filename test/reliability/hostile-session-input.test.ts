@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { SessionData } from "express-session";
 import fc from "fast-check";
 import type pg from "pg";
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import {
   CorruptPayloadError,
   InvalidSessionIdError,

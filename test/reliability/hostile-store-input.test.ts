@@ -1,17 +1,7 @@
 import fc from "fast-check";
 import type pg from "pg";
-import {
-  CorruptPayloadError,
-  DuplicateSessionIdError,
-  InvalidSessionIdError,
-  parseTableName,
-  PayloadTooLargeError,
-  PostgresStore,
-  SessionNotFoundError,
-  SessionStoreError,
-  type SessionRecord,
-  type StoreTransaction,
-} from "../../src/index.ts";
+import { CorruptPayloadError, DuplicateSessionIdError, InvalidSessionIdError, PayloadTooLargeError, PostgresStore, SessionNotFoundError, SessionStoreError, type SessionRecord, type StoreTransaction } from "../../src/index.ts";
+import { parseTableName } from "../../src/table/table-name.ts";
 import { Canary } from "../support/canary.ts";
 import { checkProperty, propertyTimeout } from "../support/check-property.ts";
 import { adminPool, createTable, newPrismaClient, randomId, testDatabaseUrl, type TestPrismaClient } from "../support/database.ts";

@@ -1,6 +1,6 @@
 import type { SessionData } from "express-session";
 import type pg from "pg";
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { SessionManager, TransactionTimeoutError, type SessionManagerOptions } from "../../src/index.ts";
 import { adminPool, deferred, eventually, randomId, testDatabaseUrl } from "../support/database.ts";
 

@@ -1,6 +1,6 @@
 import type { SessionData } from "express-session";
 import type pg from "pg";
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { CorruptPayloadError, InvalidSessionIdError, SessionManager, SessionStoreError } from "../../src/index.ts";
 import { adminPool, createTable, newPrismaClient, type TestPrismaClient } from "../support/database.ts";
 

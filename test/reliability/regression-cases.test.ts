@@ -1,7 +1,7 @@
 import type { SessionData } from "express-session";
 import type pg from "pg";
 import { Decimal } from "@prisma/client-runtime-utils";
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { CorruptPayloadError, SessionManager } from "../../src/index.ts";
 import { adminPool, createTable, newPrismaClient, type TestPrismaClient } from "../support/database.ts";
 

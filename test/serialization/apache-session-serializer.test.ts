@@ -1,4 +1,5 @@
-import { apacheSessionSerializer, CorruptPayloadError, createFormatDetectingSerializer, encode, superjsonSerializer } from "../../src/index.ts";
+import { apacheSessionSerializer, CorruptPayloadError, createFormatDetectingSerializer, superjsonSerializer } from "../../src/index.ts";
+import { encode } from "../../src/serialization/codec.ts";
 
 // What the Apache::Session writer refuses (values Perl cannot hold faithfully), each named by its key
 // path; the Perl side of the format is tested against the real module in test/interop.

@@ -1,6 +1,7 @@
 import { Decimal } from "@prisma/client-runtime-utils";
 import superjson from "superjson";
-import { CorruptPayloadError, createSuperjsonSerializer, decode, encode, superjsonSerializer } from "../../src/index.ts";
+import { CorruptPayloadError, createSuperjsonSerializer, superjsonSerializer } from "../../src/index.ts";
+import { decode, encode } from "../../src/serialization/codec.ts";
 
 // Every kind of value the README's "What a session can hold" table names: kept exactly, or refused with
 // CorruptPayloadError naming its key path. Nothing is stored altered.

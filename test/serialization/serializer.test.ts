@@ -1,4 +1,5 @@
-import { CorruptPayloadError, decode, encode, superjsonSerializer, type Serializer } from "../../src/index.ts";
+import { CorruptPayloadError, superjsonSerializer, type Serializer } from "../../src/index.ts";
+import { decode, encode } from "../../src/serialization/codec.ts";
 
 const context = { sessionId: "abc", table: "sessions" };
 

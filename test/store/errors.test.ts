@@ -73,7 +73,7 @@ test("waiting longer than lock_timeout is LockTimeoutError naming the session", 
   try {
     const error = await store
       .transaction(async (tx) => {
-        await tx.client.$executeRawUnsafe("SET LOCAL lock_timeout = '50ms'");
+        await tx.execute("SET LOCAL lock_timeout = '50ms'", []);
         await tx.materialize({ id, serialized: null });
       })
       .catch((e: unknown) => e);
@@ -91,7 +91,7 @@ test("a transaction outliving `timeout` is TransactionTimeoutError and is rolled
     .transaction(
       async (tx) => {
         await tx.insert({ id, serialized: "x" });
-        await tx.client.$executeRawUnsafe("SELECT pg_sleep(0.3)");
+        await tx.execute("SELECT pg_sleep(0.3)", []);
         await tx.update({ id, serialized: "y" });
       },
       { timeout: 100 },

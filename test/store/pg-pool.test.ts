@@ -30,7 +30,7 @@ test("stores sharing one pgPool add one connection guard between them, not one e
 test("transactions honour isolationLevel", async () => {
   const store = new PostgresStore({ pgPool: pool, isolationLevel: "Serializable" });
   const level = await store.transaction(async (tx) => {
-    const rows = await tx.client.$queryRawUnsafe<Array<{ transaction_isolation: string }>>("SHOW transaction_isolation");
+    const rows = await tx.query<{ transaction_isolation: string }>("SHOW transaction_isolation", []);
     return rows[0]!.transaction_isolation;
   });
   expect(level).toBe("serializable");

@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { parseTableName, PostgresStore } from "../../src/index.ts";
+import { PostgresStore } from "../../src/index.ts";
+import { parseTableName } from "../../src/table/table-name.ts";
 import { adminPool, countingClient, createTable, randomId, storedRow, testDatabaseUrl } from "../support/database.ts";
 
 let pool: pg.Pool;

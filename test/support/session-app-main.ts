@@ -1,4 +1,4 @@
-import { PgSessionStore } from "../../src/adapters/express/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { startSessionApp, type Framework } from "./session-app.ts";
 
 // One app server of its own process (see session-app-process.ts): its own store, pool and write cache,

@@ -4,7 +4,7 @@ import fastifySession from "@fastify/session";
 import express from "express";
 import session from "express-session";
 import Fastify from "fastify";
-import type { PgSessionStore } from "../../src/adapters/express/index.ts";
+import type { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { baseUrl } from "./http.ts";
 
 declare module "express-session" {

@@ -1,6 +1,6 @@
 import type { Command } from "../command-context.ts";
 import { table } from "../output.ts";
-import { operatorQueriesFor } from "../queries.ts";
+import { operatorQueriesFor } from "../../table/operator-statements.ts";
 
 /** `list [--limit N] [--after ID]`: sessions in id order, a page at a time. */
 export const list: Command = async ({ store, output, options }) => {

@@ -1,7 +1,7 @@
 import cliProgress from "cli-progress";
-import { adapterStatementsFor } from "../../adapters/express/statements.ts";
+import { adapterStatementsFor } from "../../table/adapter-statements.ts";
 import type { Command } from "../command-context.ts";
-import { operatorQueriesFor } from "../queries.ts";
+import { operatorQueriesFor } from "../../table/operator-statements.ts";
 
 /** `prune [--dry-run] [--batch-size N]`: deletes expired sessions in batches, showing progress. */
 export const prune: Command = async ({ store, output, options, now }) => {

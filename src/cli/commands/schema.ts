@@ -1,4 +1,4 @@
-import { ensureSchema } from "../../schema/ensure-schema.ts";
+import { ensureSchema } from "../../store/ensure-schema.ts";
 import type { Command } from "../command-context.ts";
 
 /** `schema`: creates the table, expiry column and index where missing (idempotent). */

@@ -4,7 +4,7 @@ import type { PostgresStore } from "../../store/postgres-store.ts";
 import type { Command } from "../command-context.ts";
 import { UsageError } from "../exit-codes.ts";
 import { pretty } from "../output.ts";
-import { operatorQueriesFor } from "../queries.ts";
+import { operatorQueriesFor } from "../../table/operator-statements.ts";
 
 /** `show <id>`: one session, decoded. */
 export const show: Command = async ({ store, serializer, output, args }) => {

@@ -1,5 +1,5 @@
 import type { Command } from "../command-context.ts";
-import { operatorQueriesFor } from "../queries.ts";
+import { operatorQueriesFor } from "../../table/operator-statements.ts";
 
 interface StatsRow {
   count: number;

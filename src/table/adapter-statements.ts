@@ -1,4 +1,4 @@
-import type { TableName } from "../../store/table-name.ts";
+import type { TableName } from "./table-name.ts";
 
 /**
  * The adapter's statements: one per operation. Expiry is compared with a bound timestamp from the

@@ -3,10 +3,10 @@ import { DuplicateSessionIdError, ReadOnlyFieldError, SessionNotFoundError, Sess
 import { decode, encode } from "../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../serialization/serializer.ts";
 import { PostgresStore } from "../store/postgres-store.ts";
-import type { TransactionOptions } from "../store/prisma-handle.ts";
+import type { TransactionOptions } from "../driver/driver.ts";
 import type { SessionRecord } from "../store/session-record.ts";
 import type { StoreTransaction } from "../store/store-transaction.ts";
-import { assertManagerOptions, managerDefaults, transactionOptionsOf, type SessionManagerOptions } from "./manager-options.ts";
+import { assertManagerOptions, managerDefaults, storeOptionsOf, transactionOptionsOf, type SessionManagerOptions } from "./manager-options.ts";
 import { OpenSession, type Session, type SessionData } from "./session.ts";
 import { assertSessionId, generateSessionId } from "./session-id.ts";
 
@@ -34,7 +34,7 @@ export class SessionManager<D extends SessionData = SessionData> {
 
   constructor(options: SessionManagerOptions) {
     assertManagerOptions(options);
-    this.store = options.store ?? new PostgresStore(options);
+    this.store = options.store ?? new PostgresStore(storeOptionsOf(options));
     this.#ownsStore = options.store === undefined;
     this.#serializer = options.serializer ?? superjsonSerializer;
     this.#maxIdLength = this.store.maxIdLength;
@@ -152,14 +152,14 @@ export class SessionManager<D extends SessionData = SessionData> {
 
   async #lock(tx: StoreTransaction, id: string): Promise<SessionRecord> {
     if (this.#lockTimeout === undefined) return tx.materialize({ id, serialized: null });
-    const [setting] = await tx.client.$queryRawUnsafe<Array<{ previous: string }>>(
+    const [setting] = await tx.query<{ previous: string }>(
       "SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $1, true)",
-      `${this.#lockTimeout}ms`,
+      [`${this.#lockTimeout}ms`],
     );
     // The setting lasts until the transaction ends: in a caller's transaction, give theirs back as soon
     // as the lock is held (or known not to exist). After a failed statement the transaction is aborted
     // and nothing more can run in it.
-    const restore = () => tx.client.$queryRawUnsafe("SELECT set_config('lock_timeout', $1, true)", setting!.previous);
+    const restore = () => tx.query("SELECT set_config('lock_timeout', $1, true)", [setting!.previous]);
     const joined = this.store.joinsCallerTransaction;
     try {
       const record = await tx.materialize({ id, serialized: null });

@@ -1,4 +1,4 @@
-import type { TableName } from "../store/table-name.ts";
+import type { TableName } from "./table-name.ts";
 
 /** The operator's statements on a sessions table (sizes are bytes of the stored text). */
 export function operatorQueriesFor(table: TableName) {

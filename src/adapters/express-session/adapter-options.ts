@@ -1,11 +1,20 @@
 import type { Serializer } from "../../serialization/serializer.ts";
 import type { PostgresStore } from "../../store/postgres-store.ts";
-import { assertNoStoreOptionsBeside, type PostgresStoreOptions } from "../../store/store-options.ts";
+import {
+  assertNoStoreOptionsBeside,
+  assertOnlyOptions,
+  connectionOptionKeys,
+  pickOptions,
+  tableOptionKeys,
+  type ConnectionOptions,
+  type PostgresStoreOptions,
+  type TableOptions,
+} from "../../store/store-options.ts";
 import type { HashIdsOption } from "./id-hasher.ts";
 import type { Logger } from "./logger.ts";
 
 /** Options of {@link PgSessionStore}. Durations are in seconds, as in connect-pg-simple and connect-redis. */
-export interface PgSessionStoreOptions extends PostgresStoreOptions {
+export interface PgSessionStoreOptions extends ConnectionOptions, TableOptions {
   /** An existing {@link PostgresStore} to use (and not close). Give either this or the store's options. */
   store?: PostgresStore;
   /** @default superjsonSerializer */
@@ -69,7 +78,34 @@ export interface NormalizedAdapterOptions {
   cacheSize: number;
 }
 
+const adapterOptionKeys = [
+  "store",
+  "serializer",
+  "ttl",
+  "touchAfter",
+  "pruneSessionInterval",
+  "pruneBatchSize",
+  "logger",
+  "cacheSize",
+  "now",
+  "hashIds",
+] as const;
+
+/** The options of the store an adapter builds for itself. */
+export function storeOptionsOf(options: PgSessionStoreOptions): PostgresStoreOptions {
+  return pickOptions(options, [...connectionOptionKeys, ...tableOptionKeys]) as PostgresStoreOptions;
+}
+
 export function normalizeAdapterOptions(options: PgSessionStoreOptions): NormalizedAdapterOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("PgSessionStore options must be an object with `store`, `prisma`, `datasourceUrl` or `pgPool`");
+  }
+  assertOnlyOptions(
+    options,
+    [...connectionOptionKeys, ...tableOptionKeys, ...adapterOptionKeys],
+    "PgSessionStore",
+    " (it runs single statements: no transactions to time, isolate or roll back)",
+  );
   assertNoStoreOptionsBeside(options);
   const interval = options.pruneSessionInterval ?? adapterDefaults.pruneSessionInterval;
   if (interval !== false && !(typeof interval === "number" && interval > 0 && Number.isFinite(interval))) {

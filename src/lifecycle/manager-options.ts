@@ -1,7 +1,14 @@
 import type { Serializer } from "../serialization/serializer.ts";
 import type { PostgresStore } from "../store/postgres-store.ts";
-import type { TransactionOptions } from "../store/prisma-handle.ts";
-import { assertNoStoreOptionsBeside, type PostgresStoreOptions } from "../store/store-options.ts";
+import type { TransactionOptions } from "../driver/driver.ts";
+import {
+  assertNoStoreOptionsBeside,
+  assertOnlyOptions,
+  normalizeTransactionOptions,
+  pickOptions,
+  storeOptionKeys,
+  type PostgresStoreOptions,
+} from "../store/store-options.ts";
 
 /** Options of the session lifecycle; store options (`prisma` / `datasourceUrl`, ...) build its own store. */
 export interface SessionManagerOptions extends PostgresStoreOptions {
@@ -11,7 +18,7 @@ export interface SessionManagerOptions extends PostgresStoreOptions {
   serializer?: Serializer;
   /**
    * Length of generated ids, in hex characters (4 bits each); at most the store's `maxIdLength`.
-   * The seed's `IDLength`. @default 32 (128 bits)
+   * Apache::Session's `IDLength`. @default 32 (128 bits)
    */
   idLength?: number;
   /**
@@ -26,17 +33,25 @@ export interface SessionManagerOptions extends PostgresStoreOptions {
 export const managerDefaults = { idLength: 32 } as const;
 
 
+const managerOptionKeys = ["store", "serializer", "idLength", "lockTimeout"] as const;
+
 export function assertManagerOptions(options: SessionManagerOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("SessionManager options must be an object with `store`, `prisma`, `datasourceUrl` or `pgPool`");
+  }
+  assertOnlyOptions(options, [...storeOptionKeys, ...managerOptionKeys], "SessionManager");
   assertNoStoreOptionsBeside(options);
   if (options.lockTimeout !== undefined && !(Number.isInteger(options.lockTimeout) && options.lockTimeout > 0)) {
     throw new RangeError(`lockTimeout must be a positive whole number of milliseconds, got ${String(options.lockTimeout)}`);
   }
 }
 
+/** The transaction options of every unit of work, checked as the store checks its own. */
 export function transactionOptionsOf(options: SessionManagerOptions): TransactionOptions {
-  const result: TransactionOptions = {};
-  if (options.maxWait !== undefined) result.maxWait = options.maxWait;
-  if (options.timeout !== undefined) result.timeout = options.timeout;
-  if (options.isolationLevel !== undefined) result.isolationLevel = options.isolationLevel;
-  return result;
+  return normalizeTransactionOptions(options);
+}
+
+/** The options of the store a manager builds for itself. */
+export function storeOptionsOf(options: SessionManagerOptions): PostgresStoreOptions {
+  return pickOptions(options, storeOptionKeys) as PostgresStoreOptions;
 }

@@ -5,13 +5,13 @@ import { CorruptPayloadError, InvalidSessionIdError } from "../../errors/store-e
 import { decode, encode } from "../../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../../serialization/serializer.ts";
 import { PostgresStore } from "../../store/postgres-store.ts";
-import { normalizeAdapterOptions, type NormalizedAdapterOptions, type PgSessionStoreOptions } from "./adapter-options.ts";
+import { normalizeAdapterOptions, storeOptionsOf, type NormalizedAdapterOptions, type PgSessionStoreOptions } from "./adapter-options.ts";
 import { settle, type Callback } from "./callback.ts";
 import { idHasher } from "./id-hasher.ts";
 import { report, type Logger } from "./logger.ts";
 import { PruneTimer } from "./prune-timer.ts";
 import { expiryOf, fromStoredSession, toStoredSession, type SessionLike } from "./session-payload.ts";
-import { adapterStatementsFor, type AdapterStatements } from "./statements.ts";
+import { adapterStatementsFor, type AdapterStatements } from "../../table/adapter-statements.ts";
 import { WriteCache } from "./write-cache.ts";
 
 // express-session's Store when it is installed (its `regenerate`, `load` and `createSession` are then
@@ -47,7 +47,7 @@ export type ListedSession = SessionData & { id: string };
  * Every method takes an optional callback and otherwise returns a promise.
  */
 export class PgSessionStore extends StoreBase {
-  /** The underlying seed store (connection, table, error mapping). */
+  /** The underlying {@link PostgresStore} (connection, table, error mapping). */
   readonly store: PostgresStore;
   readonly #ownsStore: boolean;
   readonly #options: NormalizedAdapterOptions;
@@ -63,7 +63,7 @@ export class PgSessionStore extends StoreBase {
   constructor(options: PgSessionStoreOptions) {
     super();
     this.#options = normalizeAdapterOptions(options);
-    this.store = options.store ?? new PostgresStore(options);
+    this.store = options.store ?? new PostgresStore(storeOptionsOf(options));
     this.#ownsStore = options.store === undefined;
     this.#serializer = options.serializer ?? superjsonSerializer;
     this.#statements = adapterStatementsFor(this.store.table);

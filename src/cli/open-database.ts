@@ -1,10 +1,12 @@
-import { createOwnClient } from "../store/own-client.ts";
-import type { TransactionalClient } from "../store/prisma-handle.ts";
-import { openEmbeddedDatabase } from "./embedded-database.ts";
+import { openOwnPool } from "../driver/own-pool.ts";
+import type { PgPool } from "../driver/pg-pool.ts";
+import type { TransactionalClient } from "../driver/prisma-handle.ts";
+import { openEmbeddedDatabase } from "../embedded/embedded-database.ts";
 
 /** A database for the CLI and the demo: a PostgreSQL server, or the embedded default. */
 export interface OpenedDatabase {
-  prisma: TransactionalClient;
+  /** Store options reaching it: a node-postgres pool on a server, a Prisma client on the embedded one. */
+  connection: { pgPool: PgPool } | { prisma: TransactionalClient };
   /** Where the sessions are, for people (never includes a password). */
   description: string;
   /** A note to print, e.g. that a crash-left embedded directory was recovered. */
@@ -27,12 +29,12 @@ function describeUrl(url: string): string {
 /** Opens `url`, or the embedded database when no URL is given. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   if (options.url) {
-    const prisma = createOwnClient({ datasourceUrl: options.url });
-    return { prisma, description: describeUrl(options.url), warning: undefined, close: () => prisma.$disconnect() };
+    const pool = openOwnPool({ datasourceUrl: options.url });
+    return { connection: { pgPool: pool }, description: describeUrl(options.url), warning: undefined, close: () => pool.end() };
   }
   const embedded = await openEmbeddedDatabase(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
   return {
-    prisma: embedded.prisma,
+    connection: { prisma: embedded.prisma },
     description: `the embedded database (PGlite) in ${embedded.dataDir}`,
     warning:
       embedded.recoveredFrom === undefined

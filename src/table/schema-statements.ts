@@ -1,15 +1,15 @@
-import type { PostgresStore } from "../store/postgres-store.ts";
+import type { TableName } from "./table-name.ts";
 
 /**
- * The statements of the committed migrations (prisma/migrations), made idempotent: the seed's table,
+ * The statements of the committed migrations (prisma/migrations), made idempotent: Apache::Session's table (with the store's id width),
  * then the expiry column and its index. Names of the primary key and index follow Prisma's
  * (`<table>_pkey`, `<table>_expires_at_idx`), so a table made here and one made by `prisma migrate
  * deploy` are the same (a test compares their catalogs).
  */
-export function schemaStatements(table: { name: string; sql: string }): string[] {
+export function schemaStatements(table: TableName, idLength: number): string[] {
   const base = table.name.split(".").pop()!;
   return [
-    `CREATE TABLE IF NOT EXISTS ${table.sql} ("id" CHAR(32) NOT NULL, "a_session" TEXT, CONSTRAINT "${base}_pkey" PRIMARY KEY ("id"))`,
+    `CREATE TABLE IF NOT EXISTS ${table.sql} ("id" CHAR(${idLength}) NOT NULL, "a_session" TEXT, CONSTRAINT "${base}_pkey" PRIMARY KEY ("id"))`,
     `ALTER TABLE ${table.sql} ADD COLUMN IF NOT EXISTS "expires_at" TIMESTAMPTZ(6)`,
     `CREATE INDEX IF NOT EXISTS "${base}_expires_at_idx" ON ${table.sql}("expires_at")`,
   ];
@@ -27,20 +27,9 @@ const schemaLockKey = "1150847391560589630";
  * One statement is its own transaction, so the lock goes with it, and it holds through PgBouncer's
  * transaction pooling; inside a caller's transaction, the lock lasts until that one ends.
  */
-function ensureSchemaStatement(table: { name: string; sql: string }): string {
-  const body = [`PERFORM pg_advisory_xact_lock(${schemaLockKey})`, ...schemaStatements(table)].join("; ");
+export function ensureSchemaStatement(table: TableName, idLength: number): string {
+  const body = [`PERFORM pg_advisory_xact_lock(${schemaLockKey})`, ...schemaStatements(table, idLength)].join("; ");
   // A plain string literal, not dollar quoting: identifiers may contain `$`, so any `$tag$` could occur
   // in a table name, while a quote cannot (doubling it anyway keeps the literal closed whatever comes).
   return `DO '${`BEGIN ${body}; END`.replaceAll("'", "''")}'`;
-}
-
-/**
- * Creates the sessions table, its expiry column and index where they are missing; changes nothing that
- * exists. Safe to run from several processes at once (app instances starting together). For the
- * embedded database and apps that do not run `prisma migrate`. It does not write Prisma's
- * `_prisma_migrations`: to move to migrations later, mark them applied with
- * `npx prisma migrate resolve --applied <name>`.
- */
-export async function ensureSchema(store: PostgresStore): Promise<void> {
-  await store.execute(ensureSchemaStatement(store.table), []);
 }

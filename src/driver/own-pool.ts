@@ -1,0 +1,58 @@
+import pg from "pg";
+import type { PoolErrorListeners } from "./pg-pool.ts";
+
+/** Settings of the connection pool the store opens itself (with `datasourceUrl`). */
+export interface PoolOptions {
+  /** Most connections open at once. @default 10 */
+  max?: number;
+  /** Longest wait for a new connection before failing, in ms (0 = forever, pg's default). @default 5000 */
+  connectionTimeoutMillis?: number;
+  /** Close a connection idle this long, in ms. @default 10000 */
+  idleTimeoutMillis?: number;
+}
+
+export interface OwnPoolOptions extends PoolErrorListeners {
+  datasourceUrl: string;
+  user?: string | undefined;
+  password?: string | undefined;
+  pool?: PoolOptions | undefined;
+}
+
+/** Applies `user`/`password` over the URL's own (Apache::Session's `UserName`/`Password` over `DataSource`). */
+export function connectionString({ datasourceUrl, user, password }: OwnPoolOptions): string {
+  let url: URL;
+  try {
+    url = new URL(datasourceUrl);
+  } catch (cause) {
+    throw new TypeError("datasourceUrl must be a postgresql:// URL", { cause });
+  }
+  if (url.protocol !== "postgresql:" && url.protocol !== "postgres:") {
+    throw new TypeError(`datasourceUrl must be a postgresql:// URL, got ${url.protocol}//...`);
+  }
+  if (user !== undefined) url.username = encodeURIComponent(user);
+  if (password !== undefined) url.password = encodeURIComponent(password);
+  return url.toString();
+}
+
+const ignore = () => undefined;
+
+/**
+ * Opens the store's own node-postgres pool ("if we open the connection, we close the connection"):
+ * the driver under `@prisma/adapter-pg`, used directly.
+ */
+export function openOwnPool(options: OwnPoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: connectionString(options),
+    max: options.pool?.max ?? 10,
+    connectionTimeoutMillis: options.pool?.connectionTimeoutMillis ?? 5000,
+    idleTimeoutMillis: options.pool?.idleTimeoutMillis ?? 10_000,
+  });
+  // An idle connection that the server closes (restart, admin kill) must not crash the process: the
+  // pool drops it, and the next statement opens another.
+  pool.on("error", options.onPoolError ?? ignore);
+  // A server shutdown can deliver a new connection's last ReadyForQuery and its FATAL in one read,
+  // after pg-pool handed the connection out but before anyone listens on it: without a listener from
+  // the start, that "error" event is an uncaught exception. Statements still fail and are mapped.
+  pool.on("connect", (client) => client.on("error", options.onConnectionError ?? ignore));
+  return pool;
+}

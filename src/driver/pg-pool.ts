@@ -1,0 +1,36 @@
+/** The part of a node-postgres `Pool` used here (a `pg.Pool` fits). */
+export interface PgPool {
+  connect(): Promise<PgPoolClient>;
+  query(text: string, values?: unknown[]): Promise<PgResult>;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
+  end(): Promise<void>;
+}
+
+/** The part of a pooled node-postgres client used here. */
+export interface PgPoolClient {
+  query(text: string, values?: unknown[]): Promise<PgResult>;
+  /** A truthy argument destroys the connection instead of returning it to the pool. */
+  release(destroy?: boolean | Error): void;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
+}
+
+export interface PgResult {
+  rows: unknown[];
+  rowCount: number | null;
+}
+
+/** Where errors that no statement receives are reported (the names of `@prisma/adapter-pg`'s options). */
+export interface PoolErrorListeners {
+  /**
+   * An idle connection of the pool failed (server restart, admin kill); the pool drops it and the next
+   * statement opens another. With a `pgPool` of yours, the store listens only if you set this.
+   */
+  onPoolError?: ((error: Error) => void) | undefined;
+  /**
+   * A connection failed while the store held it; the statement running on it fails as well (with a
+   * mapped error), so this is for logging.
+   */
+  onConnectionError?: ((error: Error) => void) | undefined;
+}
