@@ -18,15 +18,6 @@ test("pgPool: the store uses the given node-postgres pool and never ends it", as
   expect((await storedRow(pool, id))?.a_session).toBe("via pg pool");
 });
 
-test("stores sharing one pgPool add one connection guard between them, not one each", async () => {
-  const shared = new pg.Pool({ connectionString: testDatabaseUrl(), max: 1 });
-  new PostgresStore({ pgPool: shared });
-  const listeners = shared.listenerCount("connect");
-  for (let i = 0; i < 20; i++) new PostgresStore({ pgPool: shared });
-  expect(shared.listenerCount("connect")).toBe(listeners);
-  await shared.end();
-});
-
 test("transactions honour isolationLevel", async () => {
   const store = new PostgresStore({ pgPool: pool, isolationLevel: "Serializable" });
   const level = await store.transaction(async (tx) => {
