@@ -5,14 +5,14 @@ export interface SessionErrorContext {
   cause?: unknown;
 }
 
-/**
- * Base class of every error this library throws on purpose. Catch it to handle all of them; use the
- * subclasses (or {@link isSessionStoreError} with a name) to tell them apart.
- */
 // A registry symbol rather than a module-local one, so that two copies of this package recognise each
 // other's errors.
 const brand = Symbol.for("prisma-pg-session.SessionStoreError");
 
+/**
+ * Base class of every error this library throws on purpose. Catch it to handle all of them; use the
+ * subclasses (or {@link isSessionStoreError} with a name) to tell them apart.
+ */
 export class SessionStoreError extends Error {
   override name: string = "SessionStoreError";
   declare readonly [brand]: true;

@@ -1,6 +1,6 @@
 import { SessionStoreError, type SessionErrorContext } from "./session-store-error.ts";
 
-/** `materialize` (or an open/read) found no row: the seed's "Object does not exist in the data store". */
+/** `materialize` (or an open/read) found no row: Apache::Session's "Object does not exist in the data store". */
 export class SessionNotFoundError extends SessionStoreError {
   override readonly name = "SessionNotFoundError";
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { InvalidSessionIdError } from "../errors/store-errors.ts";
 
-// The seed's rule, anchored with \z semantics: JavaScript's `$` (without the m flag) does not match
-// before a trailing newline as Perl's does, so "abc\n" is rejected here.
+// Apache::Session::Generate::MD5's validation rule, anchored with \z semantics: JavaScript's `$`
+// (without the m flag) does not match before a trailing newline as Perl's does, so "abc\n" is
+// rejected here.
 const hexId = /^[a-fA-F0-9]+$/;
 
 /** A new id from the CSPRNG: `length` lowercase hex characters (4 bits each; 32 = 128 bits). */

@@ -3,6 +3,7 @@ import { DuplicateSessionIdError, ReadOnlyFieldError, SessionNotFoundError, Sess
 import { decode, encode } from "../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../serialization/serializer.ts";
 import { PostgresStore } from "../store/postgres-store.ts";
+import { normalizeTransactionOptions } from "../store/store-options.ts";
 import type { TransactionOptions } from "../driver/driver.ts";
 import type { SessionRecord } from "../store/session-record.ts";
 import type { StoreTransaction } from "../store/store-transaction.ts";
@@ -78,6 +79,7 @@ export class SessionManager<D extends SessionData = SessionData> {
    */
   async open<T>(id: string, fn: (session: Session<D>) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.#assertId(id);
+    const transaction = normalizeTransactionOptions({ ...this.#transaction, ...options });
     const held = await this.#enter(id);
     let session: OpenSession<D> | undefined;
     try {
@@ -94,7 +96,7 @@ export class SessionManager<D extends SessionData = SessionData> {
           }
           return result;
         },
-        { ...this.#transaction, ...options },
+        transaction,
       );
     } finally {
       session?.end();

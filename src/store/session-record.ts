@@ -1,7 +1,7 @@
 import { CorruptPayloadError, InvalidSessionIdError, PayloadTooLargeError } from "../errors/store-errors.ts";
 
 /**
- * One row of the sessions table, as the seed's store sees it: `$session->{data}->{_session_id}` and
+ * One row of the sessions table, as Apache::Session's store sees it: `$session->{data}->{_session_id}` and
  * `$session->{serialized}`. `serialized` is `null` for a NULL `a_session`.
  */
 export interface SessionRecord {

@@ -1,12 +1,12 @@
 import type { TableName } from "./table-name.ts";
 
-/** The seed's four statements for one table. Values are always bound parameters. */
+/** Apache::Session::Store::Postgres's four statements for one table. Values are always bound parameters. */
 export interface Statements {
   insert: string;
   update: string;
   materialize: string;
   remove: string;
-  /** Not in the seed: a read that takes no lock (for snapshots and the adapters). */
+  /** Not in Apache::Session: a read that takes no lock (for snapshots and the adapters). */
   fetch: string;
 }
 
