@@ -25,7 +25,7 @@ export default {
       // transaction pooling mode (started for this project only; see pgbouncer-global-setup.ts).
       ...esmTypeScript,
       displayName: "pgbouncer",
-      testMatch: ["<rootDir>/test/{store,lifecycle,adapters}/**/*.test.ts"],
+      testMatch: ["<rootDir>/test/{store,lifecycle,adapters,coalescer}/**/*.test.ts"],
       globalSetup: "<rootDir>/test/support/pgbouncer-global-setup.ts",
       globalTeardown: "<rootDir>/test/support/pgbouncer-global-teardown.ts",
       setupFiles: ["<rootDir>/test/support/pgbouncer-env.ts"],

@@ -1,5 +1,8 @@
+// `prisma-pg-session/express`: the express-session store (also an @fastify/session store, which
+// `prisma-pg-session/fastify` re-exports). Its declarations import neither framework's types.
 export { PgSessionStore, type ListedSession } from "./pg-session-store.ts";
 export type { PgSessionStoreOptions } from "./adapter-options.ts";
+export type { FrameworkSession, FrameworkCookie } from "./framework-types.ts";
 export type { Logger } from "./logger.ts";
 export type { Callback } from "./callback.ts";
 export type { HashIdsOption } from "./id-hasher.ts";

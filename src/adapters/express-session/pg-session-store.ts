@@ -1,6 +1,5 @@
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import type { SessionData, Store as ExpressStore } from "express-session";
 import { CorruptPayloadError, InvalidSessionIdError } from "../../errors/store-errors.ts";
 import { decode, encode } from "../../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../../serialization/serializer.ts";
@@ -11,16 +10,18 @@ import { idHasher } from "./id-hasher.ts";
 import { report, type Logger } from "./logger.ts";
 import { PruneTimer } from "./prune-timer.ts";
 import { expiryOf, fromStoredSession, toStoredSession, type SessionLike } from "./session-payload.ts";
+import type { FrameworkSession, StoreBaseConstructor } from "./framework-types.ts";
 import { adapterStatementsFor, type AdapterStatements } from "../../table/adapter-statements.ts";
 import { WriteCache } from "./write-cache.ts";
 
 // express-session's Store when it is installed (its `regenerate`, `load` and `createSession` are then
-// inherited); a plain EventEmitter for @fastify/session users who do not have it.
-const StoreBase: typeof ExpressStore = (() => {
+// inherited); a plain EventEmitter for @fastify/session users who do not have it. Typed structurally
+// (framework-types.ts), so the published declarations do not need @types/express-session.
+const StoreBase: StoreBaseConstructor = (() => {
   try {
-    return (createRequire(import.meta.url)("express-session") as { Store: typeof ExpressStore }).Store;
+    return (createRequire(import.meta.url)("express-session") as { Store: StoreBaseConstructor }).Store;
   } catch {
-    return EventEmitter as unknown as typeof ExpressStore;
+    return EventEmitter as unknown as StoreBaseConstructor;
   }
 })();
 
@@ -39,7 +40,7 @@ interface ListedRow {
  * A session as returned by `all()`: its data plus its `id` — the session id, or with `hashIds` the
  * stored key (the table holds no session id), which `destroy` accepts.
  */
-export type ListedSession = SessionData & { id: string };
+export type ListedSession = FrameworkSession & { id: string };
 
 /**
  * An express-session and @fastify/session store on the sessions table: one statement per operation,
@@ -81,23 +82,23 @@ export class PgSessionStore extends StoreBase {
    * The live session `sid`, or `null` when it is missing or expired, or when no row can have that id
    * (longer than the id column, or characters it cannot hold). Other errors are errors, never `null`.
    */
-  override get(sid: string): Promise<SessionData | null>;
-  override get(sid: string, callback: Callback<SessionData | null>): void;
-  override get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> | undefined {
+  get(sid: string): Promise<FrameworkSession | null>;
+  get(sid: string, callback: Callback<FrameworkSession | null>): void;
+  get(sid: string, callback?: Callback<FrameworkSession | null>): Promise<FrameworkSession | null> | undefined {
     return settle(this.#get(sid), callback);
   }
 
   /** Saves a session in one statement; one whose lifetime is over is destroyed instead. */
-  override set(sid: string, session: SessionData | SessionLike): Promise<void>;
-  override set(sid: string, session: SessionData | SessionLike, callback: Callback<void>): void;
-  override set(sid: string, session: SessionData | SessionLike, callback?: Callback<void>): Promise<void> | undefined {
+  set(sid: string, session: FrameworkSession | SessionLike): Promise<void>;
+  set(sid: string, session: FrameworkSession | SessionLike, callback: Callback<void>): void;
+  set(sid: string, session: FrameworkSession | SessionLike, callback?: Callback<void>): Promise<void> | undefined {
     return settle(this.#set(sid, session as SessionLike), callback);
   }
 
   /** Extends a session's expiry without rewriting its data (skipped while within `touchAfter`). */
-  override touch(sid: string, session: SessionData | SessionLike): Promise<void>;
-  override touch(sid: string, session: SessionData | SessionLike, callback: Callback<void>): void;
-  override touch(sid: string, session: SessionData | SessionLike, callback?: Callback<void>): Promise<void> | undefined {
+  touch(sid: string, session: FrameworkSession | SessionLike): Promise<void>;
+  touch(sid: string, session: FrameworkSession | SessionLike, callback: Callback<void>): void;
+  touch(sid: string, session: FrameworkSession | SessionLike, callback?: Callback<void>): Promise<void> | undefined {
     return settle(this.#touch(sid, session as SessionLike), callback);
   }
 
@@ -105,9 +106,9 @@ export class PgSessionStore extends StoreBase {
    * Deletes session `sid`. With `hashIds` it also takes the `id` that `ids()` and `all()` list (the
    * stored key), and deletes the row with that key too.
    */
-  override destroy(sid: string): Promise<void>;
-  override destroy(sid: string, callback: Callback<void>): void;
-  override destroy(sid: string, callback?: Callback<void>): Promise<void> | undefined {
+  destroy(sid: string): Promise<void>;
+  destroy(sid: string, callback: Callback<void>): void;
+  destroy(sid: string, callback?: Callback<void>): Promise<void> | undefined {
     return settle(this.#destroy(sid), callback);
   }
 
@@ -117,9 +118,9 @@ export class PgSessionStore extends StoreBase {
    * and their number reported to `logger`. Rows without an expiry (the lifecycle API's) never expire
    * here, as in `get`.
    */
-  override all(): Promise<ListedSession[]>;
-  override all(callback: Callback<ListedSession[]>): void;
-  override all(callback?: Callback<ListedSession[]>): Promise<ListedSession[]> | undefined {
+  all(): Promise<ListedSession[]>;
+  all(callback: Callback<ListedSession[]>): void;
+  all(callback?: Callback<ListedSession[]>): Promise<ListedSession[]> | undefined {
     return settle(this.#all(), callback);
   }
 
@@ -131,16 +132,16 @@ export class PgSessionStore extends StoreBase {
   }
 
   /** The number of sessions `all()` returns (it decodes every live row to count only those). */
-  override length(): Promise<number>;
-  override length(callback: Callback<number>): void;
-  override length(callback?: Callback<number>): Promise<number> | undefined {
+  length(): Promise<number>;
+  length(callback: Callback<number>): void;
+  length(callback?: Callback<number>): Promise<number> | undefined {
     return settle(this.#length(), callback);
   }
 
   /** Deletes every row of the table (all sessions, whoever wrote them). */
-  override clear(): Promise<void>;
-  override clear(callback: Callback<void>): void;
-  override clear(callback?: Callback<void>): Promise<void> | undefined {
+  clear(): Promise<void>;
+  clear(callback: Callback<void>): void;
+  clear(callback?: Callback<void>): Promise<void> | undefined {
     return settle(this.#clear(), callback);
   }
 
@@ -168,7 +169,7 @@ export class PgSessionStore extends StoreBase {
     return this.#closing;
   }
 
-  async #get(sid: string): Promise<SessionData | null> {
+  async #get(sid: string): Promise<FrameworkSession | null> {
     const key = this.#lookupKey(sid);
     if (key === undefined) return null;
     const rows = await this.store.query<StoredRow>(this.#statements.get, [key, new Date(this.#now())], key);
@@ -179,7 +180,7 @@ export class PgSessionStore extends StoreBase {
     }
     const data = this.#decode(key, row.a_session);
     if (row.a_session !== null) this.#cache.rememberRead(key, row.a_session, row.expires_at?.getTime() ?? Infinity);
-    return fromStoredSession(data, row.expires_at) as unknown as SessionData;
+    return fromStoredSession(data, row.expires_at) as unknown as FrameworkSession;
   }
 
   async #set(sid: string, session: SessionLike): Promise<void> {
@@ -229,7 +230,7 @@ export class PgSessionStore extends StoreBase {
 
   async #all(): Promise<ListedSession[]> {
     const listed = await this.#list("all");
-    return listed.map(({ row, data }) => ({ ...(fromStoredSession(data, row.expires_at) as unknown as SessionData), id: row.id }));
+    return listed.map(({ row, data }) => ({ ...(fromStoredSession(data, row.expires_at) as unknown as FrameworkSession), id: row.id }));
   }
 
   async #ids(): Promise<string[]> {

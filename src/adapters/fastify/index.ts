@@ -1,0 +1,12 @@
+// `prisma-pg-session/fastify`: the @fastify/session store. It is the express-session adapter's class,
+// which fits @fastify/session's `SessionStore` as well; this entry lets a fastify app say what it uses
+// and compile without `@types/express-session` (nor express-session itself: without it the store
+// extends a plain EventEmitter).
+//
+//   await app.register(fastifySession, { secret, store: new PgSessionStore({ datasourceUrl }) });
+export { PgSessionStore, type ListedSession } from "../express-session/pg-session-store.ts";
+export type { PgSessionStoreOptions } from "../express-session/adapter-options.ts";
+export type { FrameworkSession, FrameworkCookie } from "../express-session/framework-types.ts";
+export type { Logger } from "../express-session/logger.ts";
+export type { Callback } from "../express-session/callback.ts";
+export type { HashIdsOption } from "../express-session/id-hasher.ts";
