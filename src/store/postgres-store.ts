@@ -1,6 +1,9 @@
 import { withCallerStack } from "../errors/caller-stack.ts";
 import { mapDatabaseError } from "../errors/map-database-error.ts";
-import { StoreClosedError } from "../errors/store-errors.ts";
+import { SessionNotFoundError, StoreClosedError } from "../errors/store-errors.ts";
+import { CoalescedRows } from "../coalescer/coalesced-rows.ts";
+import { DirectRows } from "../coalescer/direct-rows.ts";
+import type { RowWrite, SessionRows, StoredRow } from "../coalescer/session-rows.ts";
 import type { Driver, Queryable, TransactionOptions } from "../driver/driver.ts";
 import { openDriver } from "../driver/open-driver.ts";
 import { assertStorableId, assertStorablePayload, type SessionRecord } from "./session-record.ts";
@@ -9,6 +12,7 @@ import { normalizeStoreOptions, normalizeTransactionOptions, type NormalizedStor
 import { StoreTransaction, type StoreContext } from "./store-transaction.ts";
 import type { TableName } from "../table/table-name.ts";
 import { tableIdentityStatement } from "../table/identity-statement.ts";
+import { rowStatementsFor } from "../table/row-statements.ts";
 
 // Thrown through the driver's transaction to roll back a unit of work that succeeded when `commit` is false.
 class Rollback {
@@ -22,6 +26,7 @@ class Rollback {
  */
 export class PostgresStore {
   readonly #driver: Driver;
+  readonly #rows: SessionRows;
   readonly #options: NormalizedStoreOptions;
   readonly #context: StoreContext;
   #closing: Promise<void> | undefined;
@@ -35,6 +40,14 @@ export class PostgresStore {
     if (this.#driver.joinsCallerTransaction && options.commit === false) {
       throw new TypeError("`commit` cannot be set with a transaction client: its owner commits or rolls back");
     }
+    const mapError = (error: unknown, sessionId: string) => mapDatabaseError(error, { sessionId, table: table.name });
+    const rowStatements = rowStatementsFor(table);
+    // Coalescing needs statements that commit on their own: not in a caller's transaction, not in a dry run.
+    const { batch, commit } = this.#options;
+    this.#rows =
+      batch !== false && commit && !this.#driver.joinsCallerTransaction
+        ? new CoalescedRows(this.#driver, rowStatements, mapError, batch)
+        : new DirectRows(this.#driver, rowStatements, mapError);
   }
 
   /** The validated table name, as given (`sessions`, `app.sessions`). */
@@ -117,12 +130,27 @@ export class PostgresStore {
 
   /** A read without lock (not in Apache::Session). @throws SessionNotFoundError */
   fetch(record: SessionRecord): Promise<SessionRecord> {
-    return this.#alone((tx) => tx.fetch(record));
+    if (!this.#options.commit) return this.#alone((tx) => tx.fetch(record));
+    return withCallerStack(async () => {
+      this.#assertOpen();
+      this.assertStorableId(record.id);
+      const row = await this.#rows.read(record.id);
+      if (row === undefined) {
+        throw new SessionNotFoundError("Object does not exist in the data store", { sessionId: record.id, table: this.tableName });
+      }
+      record.serialized = row.a_session;
+      return record;
+    });
   }
 
   /** `DELETE` in its own transaction. @returns rows removed (0: no such id). */
   remove(record: Pick<SessionRecord, "id">): Promise<number> {
-    return this.#alone((tx) => tx.remove(record));
+    if (!this.#options.commit) return this.#alone((tx) => tx.remove(record));
+    return withCallerStack(async () => {
+      this.#assertOpen();
+      this.assertStorableId(record.id);
+      return this.#rows.write({ kind: "destroy", ids: [record.id] });
+    });
   }
 
   /**
@@ -139,6 +167,24 @@ export class PostgresStore {
     } catch (error) {
       throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
     }
+  }
+
+  /**
+   * The row `id`, whatever its expiry, or `undefined`: for the adapters. Concurrent reads are coalesced
+   * into one statement (unless `batch: false`). The id must have passed {@link assertStorableId}.
+   */
+  readRow(id: string): Promise<StoredRow | undefined> {
+    this.#assertOpen();
+    return this.#rows.read(id);
+  }
+
+  /**
+   * A write to rows by id, for the adapters; concurrent writes are coalesced per kind, each id's in the
+   * order issued. Settles when its own statement has committed. @returns rows changed
+   */
+  writeRow(op: RowWrite): Promise<number> {
+    this.#assertOpen();
+    return this.#rows.write(op);
   }
 
   /** Like {@link query}, for a statement without rows. @returns the number of rows it affected. */

@@ -47,8 +47,20 @@ export interface TableOptions {
   maxIdLength?: number;
 }
 
+/** Coalescing of concurrent single-row statements (reads, and the adapters' writes). */
+export interface BatchOptions {
+  /**
+   * Send concurrent reads of one tick as one `WHERE id = ANY($1)` and concurrent writes as one
+   * statement per kind, keeping each id's order. Off inside a caller's transaction and with
+   * `commit: false`. @default true
+   */
+  batch?: boolean;
+  /** Most rows per coalesced statement. @default 256 */
+  maxBatchSize?: number;
+}
+
 /** Options of {@link PostgresStore}: Apache::Session's `DataSource`/`UserName`/`Password` or `Handle`, `TableName`, `Commit`. */
-export interface PostgresStoreOptions extends ConnectionOptions, TableOptions, TransactionOptions {
+export interface PostgresStoreOptions extends ConnectionOptions, TableOptions, BatchOptions, TransactionOptions {
   /**
    * Commit the store's transactions. `false` rolls every transaction back at its end (a dry run).
    * Deviation from Apache::Session, whose default silently discards writes made with its own
@@ -60,8 +72,9 @@ export interface PostgresStoreOptions extends ConnectionOptions, TableOptions, T
 
 export const connectionOptionKeys = ["prisma", "datasourceUrl", "pgPool", "user", "password", "pool", "onPoolError", "onConnectionError"] as const;
 export const tableOptionKeys = ["tableName", "maxPayloadBytes", "maxIdLength"] as const;
+export const batchOptionKeys = ["batch", "maxBatchSize"] as const;
 export const transactionOptionKeys = ["maxWait", "timeout", "isolationLevel"] as const;
-export const storeOptionKeys = [...connectionOptionKeys, ...tableOptionKeys, ...transactionOptionKeys, "commit"] as const;
+export const storeOptionKeys = [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...transactionOptionKeys, "commit"] as const;
 
 /**
  * Refuses options a layer does not read, naming them: an option accepted and ignored is a silent
@@ -77,7 +90,7 @@ export function assertOnlyOptions(options: object, known: readonly string[], lay
 /** For the layers built on a store (lifecycle, adapter): refuses the store's own options next to an existing `store`. */
 export function assertNoStoreOptionsBeside(options: object & { store?: unknown }): void {
   if (options.store === undefined) return;
-  const settings = [...connectionOptionKeys, ...tableOptionKeys, "commit"];
+  const settings = [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, "commit"];
   const extra = settings.filter((key) => (options as Record<string, unknown>)[key] !== undefined);
   if (extra.length > 0) throw new TypeError(`With \`store\`, set ${extra.join(", ")} on the store instead`);
 }
@@ -87,6 +100,8 @@ export const storeDefaults = {
   commit: true,
   maxPayloadBytes: 16 * 1024 * 1024,
   maxIdLength: 32,
+  batch: true,
+  maxBatchSize: 256,
 } as const;
 
 const isolationLevels: readonly IsolationLevel[] = ["ReadUncommitted", "ReadCommitted", "RepeatableRead", "Serializable"];
@@ -121,6 +136,8 @@ export interface NormalizedStoreOptions {
   commit: boolean;
   maxPayloadBytes: number;
   maxIdLength: number;
+  /** Most rows per coalesced statement, or `false` for one statement per call. */
+  batch: number | false;
   transaction: TransactionOptions;
 }
 
@@ -160,8 +177,15 @@ export function normalizeStoreOptions(options: PostgresStoreOptions): Normalized
   if (!Number.isInteger(maxIdLength) || maxIdLength < 1 || maxIdLength > 10_485_760) {
     throw new RangeError(`maxIdLength must be a positive integer (the id column's width), got ${String(maxIdLength)}`);
   }
+  const batch = options.batch ?? storeDefaults.batch;
+  if (typeof batch !== "boolean") throw new TypeError(`batch must be true or false, got ${String(batch)}`);
+  const maxBatchSize = options.maxBatchSize ?? storeDefaults.maxBatchSize;
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
+    throw new RangeError(`maxBatchSize must be a positive integer, got ${String(maxBatchSize)}`);
+  }
   return {
     driver,
+    batch: batch ? maxBatchSize : false,
     table: parseTableName(options.tableName ?? storeDefaults.tableName),
     commit: options.commit ?? storeDefaults.commit,
     maxPayloadBytes,

@@ -1,0 +1,127 @@
+import DataLoader from "dataloader";
+import type { Queryable } from "../driver/driver.ts";
+import type { RowStatements } from "../table/row-statements.ts";
+import { oneRowWrite } from "./direct-rows.ts";
+import { idsOf, rowKey, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
+import { writeRounds } from "./write-rounds.ts";
+
+interface PendingWrite {
+  op: RowWrite;
+  resolve(changed: number): void;
+  reject(error: unknown): void;
+}
+
+// The moment DataLoader dispatches its batches: after the promise jobs of the current tick, so that
+// work started by resolved promises joins. Writes use the same moment.
+const afterThisTick = (flush: () => void) => void Promise.resolve().then(() => process.nextTick(flush));
+
+const iso = (date: Date) => date.toISOString();
+
+/**
+ * Concurrent calls coalesced: reads issued in one tick go out as one `WHERE id = ANY($1)`, writes as
+ * one statement per kind and round (see write-rounds.ts), each of unnested arrays. A batch of one uses
+ * the single-row statement, so an idle app pays nothing. Every caller settles when its own statement
+ * has committed; a failed statement fails only the callers in it, each with an error naming its id.
+ */
+export class CoalescedRows implements SessionRows {
+  readonly #db: Queryable;
+  readonly #statements: RowStatements;
+  readonly #mapError: (error: unknown, sessionId: string) => unknown;
+  readonly #maxBatch: number;
+  readonly #reads: DataLoader<string, StoredRow | undefined>;
+  #writes: PendingWrite[] = [];
+
+  constructor(db: Queryable, statements: RowStatements, mapError: (error: unknown, sessionId: string) => unknown, maxBatch: number) {
+    this.#db = db;
+    this.#statements = statements;
+    this.#mapError = mapError;
+    this.#maxBatch = maxBatch;
+    this.#reads = new DataLoader((ids) => this.#readMany(ids), { cache: false, maxBatchSize: maxBatch, batchScheduleFn: afterThisTick });
+  }
+
+  async read(id: string): Promise<StoredRow | undefined> {
+    try {
+      return await this.#reads.load(id);
+    } catch (error) {
+      throw this.#mapError(error, id);
+    }
+  }
+
+  write(op: RowWrite): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.#writes.length === 0) afterThisTick(() => void this.#flushWrites());
+      this.#writes.push({ op, resolve, reject });
+    });
+  }
+
+  async #readMany(ids: readonly string[]): Promise<Array<StoredRow | undefined>> {
+    if (ids.length === 1) return [(await this.#db.query<StoredRow>(this.#statements.one.read, [ids[0]]))[0]];
+    const rows = await this.#db.query<StoredRow & { id: string }>(this.#statements.many.read, [ids]);
+    const byKey = new Map(rows.map(({ id, ...row }) => [id, row]));
+    return ids.map((id) => byKey.get(rowKey(id)));
+  }
+
+  async #flushWrites(): Promise<void> {
+    const writes = this.#writes;
+    this.#writes = [];
+    for (const round of writeRounds(writes)) {
+      const byKind = new Map<RowWrite["kind"], PendingWrite[]>();
+      for (const write of round) {
+        const group = byKind.get(write.op.kind);
+        if (group === undefined) byKind.set(write.op.kind, [write]);
+        else group.push(write);
+      }
+      const statements: Array<Promise<void>> = [];
+      for (const group of byKind.values()) {
+        for (let start = 0; start < group.length; start += this.#maxBatch) {
+          statements.push(this.#writeGroup(group.slice(start, start + this.#maxBatch)));
+        }
+      }
+      await Promise.all(statements);
+    }
+  }
+
+  // One statement for writes of one kind to distinct ids; never rejects (its callers do).
+  async #writeGroup(group: PendingWrite[]): Promise<void> {
+    try {
+      if (group.length === 1) {
+        const [sql, values] = oneRowWrite(this.#statements.one, group[0]!.op);
+        group[0]!.resolve(await this.#db.execute(sql, values));
+        return;
+      }
+      const [sql, values] = this.#manyRowWrite(group.map((write) => write.op));
+      if (group[0]!.op.kind === "upsert") {
+        await this.#db.execute(sql, values);
+        for (const { resolve } of group) resolve(1);
+        return;
+      }
+      const changed = new Set((await this.#db.query<{ id: string }>(sql, values)).map((row) => row.id));
+      for (const { op, resolve } of group) resolve(idsOf(op).filter((id) => changed.has(rowKey(id))).length);
+    } catch (error) {
+      for (const { op, reject } of group) reject(this.#mapError(error, idsOf(op)[0]!));
+    }
+  }
+
+  #manyRowWrite(ops: RowWrite[]): [string, unknown[]] {
+    const many = this.#statements.many;
+    const column = <T>(pick: (op: RowWrite & { kind: T }) => unknown) => ops.map((op) => pick(op as RowWrite & { kind: T }));
+    switch (ops[0]!.kind) {
+      case "upsert":
+        return [many.upsert, [column<"upsert">((o) => o.id), column<"upsert">((o) => o.text), column<"upsert">((o) => iso(o.expiresAt))]];
+      case "update":
+        return [many.update, [column<"update">((o) => o.id), column<"update">((o) => o.text), column<"update">((o) => iso(o.expiresAt))]];
+      case "touch":
+        return [
+          many.touch,
+          [
+            column<"touch">((o) => o.id),
+            column<"touch">((o) => iso(o.now)),
+            column<"touch">((o) => iso(o.expiresAt)),
+            column<"touch">((o) => iso(o.staleBefore)),
+          ],
+        ];
+      case "destroy":
+        return [many.destroy, [ops.flatMap(idsOf)]];
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import type { Queryable } from "../driver/driver.ts";
+import type { RowStatements } from "../table/row-statements.ts";
+import type { RowWrite, SessionRows, StoredRow } from "./session-rows.ts";
+
+/** The single-row statement and values of a write. */
+export function oneRowWrite(statements: RowStatements["one"], op: RowWrite): [string, unknown[]] {
+  switch (op.kind) {
+    case "upsert":
+      return [statements.upsert, [op.id, op.text, op.expiresAt]];
+    case "update":
+      return [statements.update, [op.id, op.text, op.expiresAt]];
+    case "touch":
+      return [statements.touch, [op.id, op.now, op.expiresAt, op.staleBefore]];
+    case "destroy":
+      return [statements.destroy, [op.ids]];
+  }
+}
+
+/** One statement per call (`batch: false`, and inside a caller's transaction). */
+export class DirectRows implements SessionRows {
+  readonly #db: Queryable;
+  readonly #statements: RowStatements["one"];
+  readonly #mapError: (error: unknown, sessionId: string) => unknown;
+
+  constructor(db: Queryable, statements: RowStatements, mapError: (error: unknown, sessionId: string) => unknown) {
+    this.#db = db;
+    this.#statements = statements.one;
+    this.#mapError = mapError;
+  }
+
+  async read(id: string): Promise<StoredRow | undefined> {
+    try {
+      return (await this.#db.query<StoredRow>(this.#statements.read, [id]))[0];
+    } catch (error) {
+      throw this.#mapError(error, id);
+    }
+  }
+
+  async write(op: RowWrite): Promise<number> {
+    const [sql, values] = oneRowWrite(this.#statements, op);
+    try {
+      return await this.#db.execute(sql, values);
+    } catch (error) {
+      throw this.#mapError(error, op.kind === "destroy" ? op.ids[0]! : op.id);
+    }
+  }
+}
