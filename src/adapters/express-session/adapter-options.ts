@@ -3,9 +3,11 @@ import type { PostgresStore } from "../../store/postgres-store.ts";
 import {
   assertNoStoreOptionsBeside,
   assertOnlyOptions,
+  batchOptionKeys,
   connectionOptionKeys,
   pickOptions,
   tableOptionKeys,
+  type BatchOptions,
   type ConnectionOptions,
   type PostgresStoreOptions,
   type TableOptions,
@@ -14,7 +16,7 @@ import type { HashIdsOption } from "./id-hasher.ts";
 import type { Logger } from "./logger.ts";
 
 /** Options of {@link PgSessionStore}. Durations are in seconds, as in connect-pg-simple and connect-redis. */
-export interface PgSessionStoreOptions extends ConnectionOptions, TableOptions {
+export interface PgSessionStoreOptions extends ConnectionOptions, TableOptions, BatchOptions {
   /** An existing {@link PostgresStore} to use (and not close). Give either this or the store's options. */
   store?: PostgresStore;
   /** @default superjsonSerializer */
@@ -93,7 +95,7 @@ const adapterOptionKeys = [
 
 /** The options of the store an adapter builds for itself. */
 export function storeOptionsOf(options: PgSessionStoreOptions): PostgresStoreOptions {
-  return pickOptions(options, [...connectionOptionKeys, ...tableOptionKeys]) as PostgresStoreOptions;
+  return pickOptions(options, [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys]) as PostgresStoreOptions;
 }
 
 export function normalizeAdapterOptions(options: PgSessionStoreOptions): NormalizedAdapterOptions {
@@ -102,7 +104,7 @@ export function normalizeAdapterOptions(options: PgSessionStoreOptions): Normali
   }
   assertOnlyOptions(
     options,
-    [...connectionOptionKeys, ...tableOptionKeys, ...adapterOptionKeys],
+    [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...adapterOptionKeys],
     "PgSessionStore",
     " (it runs single statements: no transactions to time, isolate or roll back)",
   );

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
+import type { StoredRow } from "../../coalescer/session-rows.ts";
 import { CorruptPayloadError, InvalidSessionIdError } from "../../errors/store-errors.ts";
 import { decode, encode } from "../../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../../serialization/serializer.ts";
@@ -25,11 +26,6 @@ const StoreBase: StoreBaseConstructor = (() => {
   }
 })();
 
-interface StoredRow {
-  a_session: string | null;
-  expires_at: Date | null;
-}
-
 /** A live row of a listing, decoded. */
 interface ListedRow {
   row: StoredRow & { id: string };
@@ -43,8 +39,9 @@ interface ListedRow {
 export type ListedSession = FrameworkSession & { id: string };
 
 /**
- * An express-session and @fastify/session store on the sessions table: one statement per operation,
- * expiry filtered in SQL, writes of unchanged data skipped, expired rows pruned in batches.
+ * An express-session and @fastify/session store on the sessions table: one statement per operation
+ * (concurrent ones coalesced, see the `batch` option), expiry checked on every read, writes of
+ * unchanged data skipped, expired rows pruned in batches.
  * Every method takes an optional callback and otherwise returns a promise.
  */
 export class PgSessionStore extends StoreBase {
@@ -172,9 +169,10 @@ export class PgSessionStore extends StoreBase {
   async #get(sid: string): Promise<FrameworkSession | null> {
     const key = this.#lookupKey(sid);
     if (key === undefined) return null;
-    const rows = await this.store.query<StoredRow>(this.#statements.get, [key, new Date(this.#now())], key);
-    const row = rows[0];
-    if (row === undefined) {
+    const row = await this.store.readRow(key);
+    // Expiry is checked against this adapter's clock, so an expired row is never returned, even
+    // before pruning; a NULL expiry (the lifecycle API's rows, an Apache::Session app's) never expires.
+    if (row === undefined || (row.expires_at !== null && row.expires_at.getTime() <= this.#now())) {
       this.#cache.forget(key);
       return null;
     }
@@ -194,10 +192,12 @@ export class PgSessionStore extends StoreBase {
     // Writing back what this request read changes nothing it meant to change. Only against a read:
     // after our own write, another server may have written since, and skipping would lose this write.
     if (known?.read !== undefined && known.read.text === text && this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)) return;
-    const values = [key, text, new Date(expiresAt)];
+    // A session this process saw live is updated, not upserted: if it is gone (destroyed elsewhere, e.g.
+    // a logout in another tab), it stays gone instead of being resurrected by a late request.
+    const write = { id: key, text, expiresAt: new Date(expiresAt) };
     if (known === undefined) {
-      await this.store.execute(this.#statements.upsert, values, key);
-    } else if ((await this.store.execute(this.#statements.update, values, key)) === 0) {
+      await this.store.writeRow({ kind: "upsert", ...write });
+    } else if ((await this.store.writeRow({ kind: "update", ...write })) === 0) {
       this.#cache.forget(key);
       return;
     }
@@ -212,7 +212,7 @@ export class PgSessionStore extends StoreBase {
     const known = this.#cache.get(key);
     if (known?.read !== undefined && this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)) return;
     const staleBefore = new Date(expiresAt - this.#touchAfterMs(expiresAt, now));
-    const touched = await this.store.execute(this.#statements.touch, [key, new Date(now), new Date(expiresAt), staleBefore], key);
+    const touched = await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: new Date(expiresAt), staleBefore });
     if (known !== undefined && touched > 0) this.#cache.rememberWrite(key);
   }
 
@@ -222,10 +222,10 @@ export class PgSessionStore extends StoreBase {
     // Hashed, `sid` may also be a key that ids() or all() listed; one statement deletes either row.
     if (this.#hash !== undefined && this.#fitsIdColumn(sid)) {
       this.#cache.forget(sid);
-      await this.store.execute(this.#statements.destroyKeys, [[key, sid]], key);
+      await this.store.writeRow({ kind: "destroy", ids: [key, sid] });
       return;
     }
-    await this.store.execute(this.#statements.destroy, [key], key);
+    await this.store.writeRow({ kind: "destroy", ids: [key] });
   }
 
   async #all(): Promise<ListedSession[]> {
