@@ -62,6 +62,8 @@ export function createSuperjsonSerializer(options: SuperjsonSerializerOptions = 
       const envelope = JSON.parse(text) as Envelope;
       if (typeof envelope !== "object" || envelope === null) return envelope;
       if (envelope.escapedKeys === true) return unescapeGuardedKeys(superjson.deserialize(envelope as never));
+      // Plain JSON data (what the fast path above writes): nothing for superjson to restore.
+      if (envelope.meta === undefined) return envelope.json;
       return superjson.deserialize(envelope as never, { inPlace: true });
     },
   };

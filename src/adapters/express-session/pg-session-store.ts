@@ -13,7 +13,7 @@ import { PruneTimer } from "./prune-timer.ts";
 import { expiryOf, fromStoredSession, toStoredSession, type SessionLike } from "./session-payload.ts";
 import type { FrameworkSession, StoreBaseConstructor } from "./framework-types.ts";
 import { adapterStatementsFor, type AdapterStatements } from "../../table/adapter-statements.ts";
-import { WriteCache } from "./write-cache.ts";
+import { payloadDigest, WriteCache } from "./write-cache.ts";
 
 // express-session's Store when it is installed (its `regenerate`, `load` and `createSession` are then
 // inherited); a plain EventEmitter for @fastify/session users who do not have it. Typed structurally
@@ -191,7 +191,7 @@ export class PgSessionStore extends StoreBase {
     const known = this.#cache.get(key);
     // Writing back what this request read changes nothing it meant to change. Only against a read:
     // after our own write, another server may have written since, and skipping would lose this write.
-    if (known?.read !== undefined && known.read.text === text && this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)) return;
+    if (known?.read !== undefined && known.read.digest === payloadDigest(text) && this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)) return;
     // A session this process saw live is updated, not upserted: if it is gone (destroyed elsewhere, e.g.
     // a logout in another tab), it stays gone instead of being resurrected by a late request.
     const write = { id: key, text, expiresAt: new Date(expiresAt) };
