@@ -7,7 +7,7 @@ export type SectionName = (typeof sectionNames)[number];
 /** Counts and durations of one benchmark run: the default (full) run or `--quick` (a smoke run). */
 export interface BenchConfig {
   quick: boolean;
-  /** `--stores=a,b`: the stores to run, in report order. @default the five of issue 6 */
+  /** `--stores=a,b`: the stores to run, in report order. @default `defaultStores` (stores/index.ts) */
   stores: StoreName[];
   /** `--sections=a,b`. @default all */
   sections: SectionName[];

@@ -1,6 +1,7 @@
-// `npm run bench` (add `-- --quick` for a smoke run): issue 6's benchmark. Creates its own database,
-// runs every store in its own worker process, interleaved, prints a markdown report, writes JSON to
-// bench/results/, and drops the database.
+// `npm run bench` (add `-- --quick` for a smoke run): prisma-pg-session against connect-pg-simple,
+// @quixo3/prisma-session-store, a raw pg store and express-session's MemoryStore. Creates its own
+// database, runs every store in its own worker process, interleaved, prints a markdown report, writes
+// JSON to bench/results/, and drops the database.
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";

@@ -9,8 +9,8 @@ export type { SessionRecord } from "./store/session-record.ts";
 export type { PostgresStoreOptions, ConnectionOptions, TableOptions } from "./store/store-options.ts";
 export type { TransactionOptions, IsolationLevel } from "./driver/driver.ts";
 export type { PrismaHandle } from "./driver/prisma-handle.ts";
-export type { PgPool, PgPoolClient, PoolErrorListeners } from "./driver/pg-pool.ts";
-export type { PoolOptions } from "./driver/own-pool.ts";
+export type { PgPool, PgPoolClient, PoolErrorListeners, PoolOptions } from "./driver/pg-pool.ts";
+
 export type { TableName } from "./table/table-name.ts";
 export { ensureSchema } from "./store/ensure-schema.ts";
 

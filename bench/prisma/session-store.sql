@@ -1,5 +1,6 @@
 -- The table `prisma migrate` creates for bench/prisma/schema.prisma (@quixo3/prisma-session-store's
--- model). Written out because `prisma migrate` needs the native schema engine, absent on these machines.
+-- model). Written out because `prisma migrate` needs Prisma's native schema engine, which is not always
+-- downloadable (see scripts/generate.mjs).
 CREATE TABLE "Session" (
     "id" TEXT NOT NULL,
     "sid" TEXT NOT NULL,

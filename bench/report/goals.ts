@@ -24,7 +24,7 @@ function atLeast(goal: string, measured: number, target: number): Goal {
   return { goal, measured, target, unit: "×", met: measured >= target };
 }
 
-/** Issue 6's goals, from the medians of this run (reported, never asserted). */
+/** The performance targets set for ours, checked against the medians of this run (reported, never asserted). */
 export function evaluateGoals(throughput: Cells, locked: Cells, memory: readonly MemoryRow[]): Goal[] {
   const goals: Goal[] = [
     atLeast("get ≥ 0.9× connect-pg-simple", speedRatio(throughput, "get", "ours", "connect-pg-simple"), 0.9),

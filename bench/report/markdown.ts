@@ -28,7 +28,7 @@ export function markdownReport(report: RunReport): string {
     `${env}\n\nMedians of ${config.repeats} interleaved round(s) of ${config.segmentMs} ms per segment (after ${config.warmupMs} ms warm-up); ` +
       `${config.poolSize} sessions of ~${config.payloadBytes} B (mix and fastify: requests of ${config.activeSessions} active users among them); pool of ${config.poolMax} connections per store; each store in its own process ` +
       "(client CPU = that process's user+sys; server CPU = its PostgreSQL backends, from /proc). Timings are noisy on a shared 2-core box.",
-    report.goals && `### Goals (issue 6)\n\n${goalsTable(report.goals)}`,
+    report.goals && `### Goals (targets for ours; reported, not asserted)\n\n${goalsTable(report.goals)}`,
     report.throughput && `### Express-session Store API\n\n${throughputTables(report.throughput, config.stores, workloadNames, config.concurrencies)}`,
     `### Memory (MB; every worker also holds the bench's own ${config.poolSize} sessions)\n\n${memoryTable(report.memory)}`,
     report.locked && `### Locked unit of work (read-modify-write under FOR UPDATE)\n\n${lockedTable(report.locked)}`,

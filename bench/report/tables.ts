@@ -18,7 +18,7 @@ function versus(cells: Cells, cell: Cell, reference: StoreName): string {
   return ratio(cell.median.opsPerSec / (cells.get(reference, cell.workload, cell.concurrency)?.median.opsPerSec ?? Number.NaN));
 }
 
-/** §2: one table per workload; rows by concurrency, then store (in `stores` order). */
+/** The Store API workloads: one table per workload; rows by concurrency, then store (in `stores` order). */
 export function throughputTables(cells: Cells, stores: readonly StoreName[], workloads: readonly string[], concurrencies: readonly number[]): string {
   return workloads
     .map((workload) => {
@@ -39,20 +39,20 @@ export interface MemoryRow {
   store: StoreName;
   /** RSS once the store's libraries were loaded and its client built, before any session (and before the bench's own 10 k sessions). */
   openedMB: number;
-  /** V8 heap reserved when the §2 workloads were done (high-water of garbage included). */
+  /** V8 heap reserved when the Store API workloads were done (high-water of garbage included). */
   heapTotalMB: number;
   /** V8 heap still in use after a full GC then (the store's live data: caches, clients). */
   liveHeapMB: number;
-  /** Peak RSS of the worker when the §2 workloads were done. */
+  /** Peak RSS of the worker when the Store API workloads were done. */
   afterWorkloadsMB: number;
-  /** Peak RSS over the worker's whole life (including the 1 MB payloads of §5). */
+  /** Peak RSS over the worker's whole life (including the 1 MB payloads of the scale section). */
   wholeRunMB: number;
 }
 
 export function memoryTable(rows: readonly MemoryRow[]): string {
   const cps = rows.find((row) => row.store === "connect-pg-simple");
   return table(
-    ["store", "RSS, store opened, empty", "peak RSS after §2 workloads", "vs connect-pg-simple", "V8 heap reserved then", "live heap after GC then", "peak RSS whole run"],
+    ["store", "RSS, store opened, empty", "peak RSS after Store API workloads", "vs connect-pg-simple", "V8 heap reserved then", "live heap after GC then", "peak RSS whole run"],
     rows.map((row) => [
       storeLabel(row.store),
       count(row.openedMB),
@@ -65,7 +65,7 @@ export function memoryTable(rows: readonly MemoryRow[]): string {
   );
 }
 
-/** §3: locked units, ours against raw pg. */
+/** Locked units, ours against raw pg. */
 export function lockedTable(cells: Cells): string {
   const rows = cells.all().map((cell) => [
     String(cell.concurrency),
@@ -78,7 +78,7 @@ export function lockedTable(cells: Cells): string {
   return table(["c", "ids", "store", "units/s", ...measureHeader.slice(1).map((h) => h.replace("/op", "/unit")), "× raw pg"], rows);
 }
 
-/** §4: final counters after concurrent read-modify-write requests. */
+/** Lost updates: final counters after concurrent read-modify-write requests. */
 export function lostUpdateTable(rows: readonly LostUpdateRow[]): string {
   return table(
     ["store", "API", "final counter", "requests", "failed", "ms"],
@@ -107,7 +107,7 @@ function pruneTable(rows: readonly PruneRow[]): string {
   );
 }
 
-/** §5: payload sizes (c = 1), table size (c = 16), pruning. */
+/** Scale: payload sizes (c = 1), table size (c = 16), pruning. */
 export function scaleTables(scale: ScaleResult): string {
   const counts = scale.rowCounts.map((row) => `${row.label}: ${storeLabel(row.store)} table had ${count(row.rows)} rows`).join("; ");
   return [

@@ -2,7 +2,7 @@ import type { SegmentArgs } from "../worker/main.ts";
 import { rotated, storesWith, worker, type MeasuredSegment, type RunContext } from "./context.ts";
 import { Cells } from "./summary.ts";
 
-/** §3: locked units at each concurrency, on distinct ids (one per caller) and on one hot id. */
+/** Locked units at each concurrency, on distinct ids (one per caller) and on one hot id. */
 export async function lockedSection(context: RunContext): Promise<Cells> {
   const { config, log } = context;
   // The stores with a locked read-modify-write unit: ours (SessionManager.open) and raw pg (BEGIN ... FOR UPDATE ... COMMIT).

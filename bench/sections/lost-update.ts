@@ -4,7 +4,7 @@ import { storesWith, worker, type RunContext } from "./context.ts";
 
 export type LostUpdateRow = LostUpdateResult & { store: StoreName };
 
-/** §4: concurrent read-modify-write requests on one session, through each store's natural API. */
+/** Lost updates: concurrent read-modify-write requests on one session, through each store's natural API. */
 export async function lostUpdateSection(context: RunContext): Promise<LostUpdateRow[]> {
   const requests = context.config.lostUpdate.requests;
   const rows: LostUpdateRow[] = [];

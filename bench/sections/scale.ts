@@ -42,7 +42,7 @@ function rowsLabel(rows: number): string {
   return rows >= 1_000_000 ? `${rows / 1_000_000} M rows` : `${Math.round(rows / 1000)} k rows`;
 }
 
-/** §5: payload size, table size and pruning. */
+/** Scale: payload size, table size and pruning. */
 export async function scaleSection(context: RunContext): Promise<ScaleResult> {
   const payload = await payloadSizes(context);
   const rows = new Cells();

@@ -8,9 +8,10 @@ import { Cells } from "./summary.ts";
 const maxOps = 50_000;
 
 /**
- * §2: every workload × concurrency, `repeats` rounds back to back, each round running every store once
- * in a rotated order. Rounds of one cell are adjacent (about a minute for all of a workload's cells), so
- * time-based write avoidance (touchAfter, 60 s by default) sees what a continuously running store sees.
+ * The express-session Store API workloads: every workload × concurrency, `repeats` rounds back to back,
+ * each round running every store once in a rotated order. Rounds of one cell are adjacent (about a minute
+ * for all of a workload's cells), so time-based write avoidance (touchAfter, 60 s by default) sees what a
+ * continuously running store sees.
  */
 export async function throughputSection(context: RunContext): Promise<Cells> {
   const { config, log } = context;
@@ -36,8 +37,8 @@ export async function throughputSection(context: RunContext): Promise<Cells> {
       const line = stores.map((store) => `${store} ${Math.round(cells.get(store, workload, concurrency)!.median.opsPerSec)}`);
       log(`${workload} c=${concurrency}: ${line.join(", ")} ops/s`);
     }
-    // Autovacuum may be off on the server (it is on these machines): clear dead rows between workloads
-    // (unmeasured), as autovacuum would in production, so later workloads do not inherit the bloat.
+    // Autovacuum may be off on the server (it is on the development machines): clear dead rows between
+    // workloads (unmeasured), as autovacuum would in production, so later workloads do not inherit the bloat.
     await context.database.pool.query("VACUUM");
   }
   return cells;

@@ -1,9 +1,21 @@
+import { createRequire } from "node:module";
 import pg from "pg";
 
 /**
+ * The copies of pg a statement can go through. The bench's own (bench/node_modules: raw pg,
+ * connect-pg-simple, @prisma/adapter-pg) and the library's (src/ resolves pg from the root's
+ * node_modules) are two installs of the same version, so two modules, each with its own `Client`.
+ */
+function pgCopies(): Array<typeof pg> {
+  const library = createRequire(new URL("../../src/index.ts", import.meta.url))("pg") as typeof pg;
+  return library.Client === pg.Client ? [pg] : [pg, library];
+}
+
+/**
  * Counts every statement any pg client of this process sends (pools, Prisma's driver adapter,
- * BEGIN/COMMIT included), by wrapping `pg.Client.prototype.query` before any store is opened. A worker
- * process runs one store, so the count is that store's. Optionally times statements (prune batches).
+ * BEGIN/COMMIT included), by wrapping `Client.prototype.query` of every copy of pg before any store is
+ * opened. A worker process runs one store, so the count is that store's. Optionally times statements
+ * (prune batches).
  */
 export class StatementCounter {
   total = 0;
@@ -11,10 +23,14 @@ export class StatementCounter {
   #timing: { match: RegExp; durations: number[] } | undefined;
 
   install(): void {
-    const original = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+    for (const copy of pgCopies()) this.#wrap(copy);
+  }
+
+  #wrap(copy: typeof pg): void {
+    const original = copy.Client.prototype.query as (...args: unknown[]) => unknown;
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const counter = this;
-    (pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: unknown, ...args: unknown[]) {
+    (copy.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: unknown, ...args: unknown[]) {
       const first = args[0];
       const text = typeof first === "string" ? first : (first as { text?: string } | undefined)?.text;
       if (text === undefined) return original.apply(this, args);

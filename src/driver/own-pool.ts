@@ -1,15 +1,5 @@
 import pg from "pg";
-import type { PoolErrorListeners } from "./pg-pool.ts";
-
-/** Settings of the connection pool the store opens itself (with `datasourceUrl`). */
-export interface PoolOptions {
-  /** Most connections open at once. @default 10 */
-  max?: number;
-  /** Longest wait for a new connection before failing, in ms (0 = forever, pg's default). @default 5000 */
-  connectionTimeoutMillis?: number;
-  /** Close a connection idle this long, in ms. @default 10000 */
-  idleTimeoutMillis?: number;
-}
+import type { PgPool, PoolErrorListeners, PoolOptions } from "./pg-pool.ts";
 
 export interface OwnPoolOptions extends PoolErrorListeners {
   datasourceUrl: string;
@@ -40,7 +30,7 @@ const ignore = () => undefined;
  * Opens the store's own node-postgres pool ("if we open the connection, we close the connection"):
  * the driver under `@prisma/adapter-pg`, used directly.
  */
-export function openOwnPool(options: OwnPoolOptions): pg.Pool {
+export function openOwnPool(options: OwnPoolOptions): PgPool {
   const pool = new pg.Pool({
     connectionString: connectionString(options),
     max: options.pool?.max ?? 10,

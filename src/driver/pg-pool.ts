@@ -34,3 +34,13 @@ export interface PoolErrorListeners {
    */
   onConnectionError?: ((error: Error) => void) | undefined;
 }
+
+/** Settings of the connection pool the store opens itself (with `datasourceUrl`). */
+export interface PoolOptions {
+  /** Most connections open at once. @default 10 */
+  max?: number;
+  /** Longest wait for a new connection before failing, in ms (0 = forever, pg's default). @default 5000 */
+  connectionTimeoutMillis?: number;
+  /** Close a connection idle this long, in ms. @default 10000 */
+  idleTimeoutMillis?: number;
+}

@@ -1,7 +1,6 @@
 import type { IsolationLevel, TransactionOptions } from "../driver/driver.ts";
 import type { DriverSource } from "../driver/open-driver.ts";
-import type { PoolOptions } from "../driver/own-pool.ts";
-import type { PgPool, PoolErrorListeners } from "../driver/pg-pool.ts";
+import type { PgPool, PoolErrorListeners, PoolOptions } from "../driver/pg-pool.ts";
 import type { PrismaHandle } from "../driver/prisma-handle.ts";
 import { parseTableName, type TableName } from "../table/table-name.ts";
 
