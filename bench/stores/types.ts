@@ -2,6 +2,7 @@ import type { Store } from "express-session";
 
 export type StoreName =
   | "ours"
+  | "ours-prisma"
   | "connect-pg-simple"
   | "prisma-session-store"
   | "raw-pg"
