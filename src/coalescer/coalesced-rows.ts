@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import type { Queryable } from "../driver/driver.ts";
 import type { RowStatements } from "../table/row-statements.ts";
 import { oneRowWrite } from "./direct-rows.ts";
-import { idsOf, rowKey, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
+import { idsOf, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
 import { writeRounds } from "./write-rounds.ts";
 
 interface PendingWrite {
@@ -19,7 +19,9 @@ const iso = (date: Date) => date.toISOString();
 
 /**
  * Concurrent calls coalesced: reads issued in one tick go out as one `WHERE id = ANY($1)`, writes as
- * one statement per kind and round (see write-rounds.ts), each of unnested arrays. A batch of one uses
+ * one statement per kind and round (see write-rounds.ts), each of unnested arrays. Rows are matched to
+ * callers by `id::text`, which is the id itself: stored ids never end in spaces (char(n) would drop
+ * them), since the store refuses such ids before any call gets here. A batch of one uses
  * the single-row statement, so an idle app pays nothing. Every caller settles when its own statement
  * has committed; a failed statement fails only the callers in it, each with an error naming its id.
  */
@@ -58,7 +60,7 @@ export class CoalescedRows implements SessionRows {
     if (ids.length === 1) return [(await this.#db.query<StoredRow>(this.#statements.one.read, [ids[0]]))[0]];
     const rows = await this.#db.query<StoredRow & { id: string }>(this.#statements.many.read, [ids]);
     const byKey = new Map(rows.map(({ id, ...row }) => [id, row]));
-    return ids.map((id) => byKey.get(rowKey(id)));
+    return ids.map((id) => byKey.get(id));
   }
 
   async #flushWrites(): Promise<void> {
@@ -96,7 +98,7 @@ export class CoalescedRows implements SessionRows {
         return;
       }
       const changed = new Set((await this.#db.query<{ id: string }>(sql, values)).map((row) => row.id));
-      for (const { op, resolve } of group) resolve(idsOf(op).filter((id) => changed.has(rowKey(id))).length);
+      for (const { op, resolve } of group) resolve(idsOf(op).filter((id) => changed.has(id)).length);
     } catch (error) {
       for (const { op, reject } of group) reject(this.#mapError(error, idsOf(op)[0]!));
     }

@@ -27,11 +27,3 @@ export interface SessionRows {
 export function idsOf(op: RowWrite): readonly string[] {
   return op.kind === "destroy" ? op.ids : [op.id];
 }
-
-/**
- * The row a char(n) id names: PostgreSQL pads and compares char(n) without trailing spaces, so "a" and
- * "a " are one row, and `id::text` reads it back as "a".
- */
-export function rowKey(id: string): string {
-  return id.replace(/ +$/, "");
-}

@@ -1,4 +1,4 @@
-import { idsOf, rowKey, type RowWrite } from "./session-rows.ts";
+import { idsOf, type RowWrite } from "./session-rows.ts";
 
 /**
  * Splits writes issued together into rounds that run one after the other, so that every id occurs at
@@ -9,7 +9,7 @@ export function writeRounds<W extends { op: RowWrite }>(writes: readonly W[]): W
   const lastRound = new Map<string, number>();
   const rounds: W[][] = [];
   for (const write of writes) {
-    const keys = idsOf(write.op).map(rowKey);
+    const keys = idsOf(write.op);
     let round = 0;
     for (const key of keys) round = Math.max(round, (lastRound.get(key) ?? -1) + 1);
     (rounds[round] ??= []).push(write);

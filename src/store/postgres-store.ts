@@ -171,10 +171,11 @@ export class PostgresStore {
 
   /**
    * The row `id`, whatever its expiry, or `undefined`: for the adapters. Concurrent reads are coalesced
-   * into one statement (unless `batch: false`). The id must have passed {@link assertStorableId}.
+   * into one statement (unless `batch: false`). @throws InvalidSessionIdError before any SQL
    */
   readRow(id: string): Promise<StoredRow | undefined> {
     this.#assertOpen();
+    this.assertStorableId(id);
     return this.#rows.read(id);
   }
 
@@ -184,6 +185,8 @@ export class PostgresStore {
    */
   writeRow(op: RowWrite): Promise<number> {
     this.#assertOpen();
+    if (op.kind === "destroy") for (const id of op.ids) this.assertStorableId(id);
+    else this.assertStorableId(op.id);
     return this.#rows.write(op);
   }
 
