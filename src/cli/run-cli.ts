@@ -6,6 +6,7 @@ import type { Command } from "./command-context.ts";
 import { deleteSession } from "./commands/delete.ts";
 import { list } from "./commands/list.ts";
 import { prune } from "./commands/prune.ts";
+import { keysVariable, rekey } from "./commands/rekey.ts";
 import { schema } from "./commands/schema.ts";
 import { show } from "./commands/show.ts";
 import { stats } from "./commands/stats.ts";
@@ -22,6 +23,11 @@ Commands:
   delete <id>                     delete one session
   prune [--dry-run] [--batch-size N]
                                   delete expired sessions in batches
+  rekey [--dry-run] [--batch-size N] [--plaintext]
+                                  re-encrypt every session with the first key of
+                                  $SESSION_ENCRYPTION_KEYS, in batches; rows already under it,
+                                  rows no key opens and (without --plaintext) unencrypted rows are
+                                  left as they are and counted; --dry-run only counts
   stats                           count, expired, payload sizes, oldest/newest expiry
   schema                          create the table, expiry column and index if missing
 
@@ -30,7 +36,14 @@ Options:
   --data-dir DIR   embedded database directory (default: .data/pglite)
   --table NAME     sessions table, or schema.table (default: sessions)
   --json           machine-readable output
+  --plaintext      rekey: also encrypt rows stored without encryption
   -h, --help       this text
+
+Environment:
+  SESSION_ENCRYPTION_KEYS   keys of createEncryptingSerializer, for rekey: id:key[,id:key...],
+                            the first encrypting, all decrypting; each key is 32 bytes as
+                            base64 (openssl rand -base64 32) or 64 hex characters, each id
+                            letters, digits, . _ - (never give keys on the command line)
 
 Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found, 4 database unreachable.`;
 
@@ -58,6 +71,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         after: { type: "string" },
         "dry-run": { type: "boolean", default: false },
         "batch-size": { type: "string" },
+        plaintext: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -67,7 +81,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       process.stdout.write(`${usage}\n`);
       return name === undefined && !values.help ? ExitCode.badInput : ExitCode.ok;
     }
-    const command = commands[name];
+    const command =
+      name === "rekey" ? rekey({ keys: env[keysVariable], plaintext: values.plaintext }) : Object.hasOwn(commands, name) ? commands[name] : undefined;
     if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}; see --help`);
     const options = {
       limit: positiveInt("limit", values.limit, 50),
