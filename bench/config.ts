@@ -1,7 +1,7 @@
 import { allStoreDefinitions, defaultStores } from "./stores/index.ts";
 import type { StoreName } from "./stores/types.ts";
 
-export const sectionNames = ["throughput", "locked", "lost-update", "scale", "breakdown"] as const;
+export const sectionNames = ["throughput", "locked", "lost-update", "scale", "http", "breakdown"] as const;
 export type SectionName = (typeof sectionNames)[number];
 
 /** Counts and durations of one benchmark run: the default (full) run or `--quick` (a smoke run). */
@@ -29,6 +29,12 @@ export interface BenchConfig {
   locked: { concurrencies: number[] };
   lostUpdate: { requests: number };
   scale: { bigRows: number; payloadSizes: number[]; payloadSegmentMs: number };
+  /**
+   * Real express / fastify apps over HTTP (autocannon): `connections` keep-alive connections, each with
+   * its own session; each segment is `segmentMs` measured after `warmupMs` of unmeasured load on the same
+   * connections (new connections take a few hundred ms to settle).
+   */
+  http: { connections: number; segmentMs: number; warmupMs: number };
 }
 
 function listFlag<T extends string>(argv: readonly string[], flag: string, allowed: readonly T[], fallback: readonly T[]): T[] {
@@ -60,6 +66,7 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
         locked: { concurrencies: [1, 16] },
         lostUpdate: { requests: 100 },
         scale: { bigRows: 20_000, payloadSizes: [1024, 100 * 1024, 1024 * 1024], payloadSegmentMs: 200 },
+        http: { connections: 64, segmentMs: 400, warmupMs: 300 },
       }
     : {
         quick,
@@ -76,5 +83,6 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
         locked: { concurrencies: [1, 16] },
         lostUpdate: { requests: 100 },
         scale: { bigRows: 1_000_000, payloadSizes: [1024, 100 * 1024, 1024 * 1024], payloadSegmentMs: 600 },
+        http: { connections: 64, segmentMs: 1500, warmupMs: 500 },
       };
 }

@@ -12,6 +12,7 @@ import { writeResults } from "./report/results.ts";
 import type { MemoryRow } from "./report/tables.ts";
 import type { RunContext, StoreCapabilities } from "./sections/context.ts";
 import { breakdownSection, breakdownTable } from "./sections/breakdown.ts";
+import { httpSection } from "./sections/http.ts";
 import { lockedSection } from "./sections/locked.ts";
 import { lostUpdateSection } from "./sections/lost-update.ts";
 import { scaleSection } from "./sections/scale.ts";
@@ -92,8 +93,9 @@ try {
   const lostUpdate = runs("lost-update") ? await lostUpdateSection(context) : undefined;
   const scale = runs("scale") ? await scaleSection(context) : undefined;
   const wholeRun = await memoryRows(false);
-  // Last, and alone: the store workers are done (their connections closed) when the breakdown runs.
+  // The HTTP apps, then the breakdown, each alone: the store workers are done (their connections closed).
   await Promise.all([...workers.values()].map((handle) => handle.stop()));
+  const http = runs("http") ? await httpSection(context) : undefined;
   const breakdown = runs("breakdown") ? await breakdownSection(context) : undefined;
   const memory: MemoryRow[] = afterWorkloads.map(({ store, peakRssMB, openedRssMB, heapTotalMB, liveHeapMB }) => ({
     store,
@@ -113,8 +115,8 @@ try {
     "load average at start": loadavg()[0]!.toFixed(2),
     "run time": `${Math.round((performance.now() - started) / 1000)} s`,
   };
-  const goals = throughput !== undefined && locked !== undefined ? evaluateGoals(throughput, locked, memory) : undefined;
-  const report = { config, environment, throughput, memory, locked, lostUpdate, scale, breakdown, goals };
+  const goals = evaluateGoals({ throughput, locked, http, memory: throughput === undefined ? undefined : memory });
+  const report = { config, environment, throughput, memory, locked, lostUpdate, scale, http, breakdown, goals };
   process.stdout.write(`${markdownReport(report)}\n`);
   log(`results written to ${writeResults(report)}`);
 } finally {

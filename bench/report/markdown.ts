@@ -1,11 +1,12 @@
 import type { BenchConfig } from "../config.ts";
 import type { BreakdownLine } from "../sections/breakdown.ts";
+import type { HttpResult } from "../sections/http.ts";
 import type { LostUpdateRow } from "../sections/lost-update.ts";
 import type { ScaleResult } from "../sections/scale.ts";
 import type { Cells } from "../sections/summary.ts";
 import { workloadNames } from "../worker/workloads.ts";
 import { goalsTable, type Goal } from "./goals.ts";
-import { breakdownTable, lockedTable, lostUpdateTable, memoryTable, scaleTables, throughputTables, type MemoryRow } from "./tables.ts";
+import { breakdownTable, httpTables, lockedTable, lostUpdateTable, memoryTable, scaleTables, throughputTables, type MemoryRow } from "./tables.ts";
 
 export interface RunReport {
   config: BenchConfig;
@@ -15,6 +16,7 @@ export interface RunReport {
   locked: Cells | undefined;
   lostUpdate: LostUpdateRow[] | undefined;
   scale: ScaleResult | undefined;
+  http: HttpResult | undefined;
   breakdown: BreakdownLine[] | undefined;
   goals: Goal[] | undefined;
 }
@@ -35,6 +37,16 @@ export function markdownReport(report: RunReport): string {
     report.lostUpdate &&
       `### Lost updates (${config.lostUpdate.requests} concurrent read-modify-write requests on one session)\n\n${lostUpdateTable(report.lostUpdate)}`,
     report.scale && `### Scale\n\n${scaleTables(report.scale)}`,
+    report.http !== undefined &&
+      report.http.cells.all().length > 0 &&
+      `### HTTP: real apps over keep-alive connections\n\n` +
+        `Each store behind its own app process (one per framework and store), loaded by autocannon from the orchestrator over ${report.http.connections} ` +
+        `keep-alive connections for ${config.http.segmentMs} ms per segment (after ${config.http.warmupMs} ms of unmeasured load), medians of ${config.repeats} interleaved round(s). ` +
+        `Each connection is one logged-in user with its own session cookie (sessions of ~${config.payloadBytes} B made by \`POST /login\`). ` +
+        "`read` (`GET /read`) reads the session without changing it: express-session then calls the store's `touch`, @fastify/session (`rolling`) saves the unchanged session. " +
+        "`write` (`POST /write`) increments a counter in the session on every request. App CPU and statements are the app process's, per request it handled; " +
+        "server CPU is its PostgreSQL backends'.\n\n" +
+        httpTables(report.http, config.stores),
     report.breakdown && `### Where our client CPU goes (same statement through each layer)\n\n${breakdownTable(report.breakdown)}`,
   ]
     .filter((part): part is string => typeof part === "string")

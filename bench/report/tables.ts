@@ -1,4 +1,6 @@
+import { frameworks, frameworkTitles, routes } from "../http/apps.ts";
 import type { BreakdownLine } from "../sections/breakdown.ts";
+import { httpWorkload, type HttpResult } from "../sections/http.ts";
 import type { LostUpdateRow } from "../sections/lost-update.ts";
 import type { PruneRow, ScaleResult } from "../sections/scale.ts";
 import type { Cell, Cells } from "../sections/summary.ts";
@@ -32,6 +34,30 @@ export function throughputTables(cells: Cells, stores: readonly StoreName[], wor
       }
       return `#### ${workloadTitles[workload] ?? workload}\n\n${table(["c", "store", ...measureHeader, "× raw pg", "× connect-pg-simple"], rows)}`;
     })
+    .join("\n\n");
+}
+
+/** The HTTP apps: one table per framework; rows by route, then store; ratios to connect-pg-simple. */
+export function httpTables(http: HttpResult, stores: readonly StoreName[]): string {
+  const header = ["route", "store", "req/s", "p50 ms", "p99 ms", "stmts/req", "app CPU µs/req", "server CPU µs/req", "× connect-pg-simple"];
+  return frameworks
+    .map((framework) => {
+      const rows: string[][] = [];
+      for (const route of routes) {
+        for (const store of stores) {
+          const cell = http.cells.get(store, httpWorkload(framework, route), http.connections);
+          if (cell === undefined) continue;
+          rows.push([route, storeLabel(store), ...measures(cell), versus(http.cells, cell, "connect-pg-simple")]);
+        }
+      }
+      if (rows.length === 0) return undefined;
+      const rss = http.peakRss
+        .filter((row) => row.framework === framework)
+        .map((row) => `${storeLabel(row.store)} ${count(row.peakRssMB)}`)
+        .join(", ");
+      return `#### ${frameworkTitles[framework]}\n\n${table(header, rows)}\n\nApp peak RSS (MB): ${rss}.`;
+    })
+    .filter((part): part is string => part !== undefined)
     .join("\n\n");
 }
 
