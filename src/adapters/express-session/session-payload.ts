@@ -48,6 +48,10 @@ export function toStoredSession(session: SessionLike): Record<string, unknown> {
     // @fastify/session derives `originalExpires` from `expires` when it restores a session: storing it
     // would change the text on every request for nothing.
     delete json["originalExpires"];
+    // Unset cookie options (express-session's toJSON lists `secure`, `domain`, ... as undefined) are
+    // left out: the frameworks treat absent and undefined alike, and without them the session is plain
+    // JSON, which the serializer writes and reads without superjson's walk.
+    for (const key of Object.keys(json)) if (json[key] === undefined) delete json[key];
     plain["cookie"] = json;
   }
   return plain;
