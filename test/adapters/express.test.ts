@@ -2,11 +2,11 @@ import { createHmac, randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import express from "express";
 import session from "express-session";
-import type pg from "pg";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { CorruptPayloadError, InvalidSessionIdError, TableNotFoundError } from "../../src/index.ts";
-import { adminPool, countingClient, createTable, eventually, type CountingClient } from "../support/database.ts";
+import { eventually } from "../support/database.ts";
 import { baseUrl, CookieClient } from "../support/http.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 declare module "express-session" {
   interface SessionData {
@@ -16,16 +16,13 @@ declare module "express-session" {
   }
 }
 
-let pool: pg.Pool;
-let counting: CountingClient;
-beforeAll(() => {
-  pool = adminPool();
-  counting = countingClient();
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest();
 });
-afterAll(async () => {
-  await counting.close();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
+
+const defaultMaxAge = 3_600_000;
 
 interface App {
   url: string;
@@ -37,11 +34,11 @@ interface App {
 }
 
 async function startApp(options: { touchAfter?: number; genid?: () => string; maxAge?: number } = {}): Promise<App> {
-  const table = await createTable(pool, "express");
+  const table = await ctx.newTable("express");
   const clock = { offset: 0 };
   const errors: Error[] = [];
   const store = new PgSessionStore({
-    prisma: counting.prisma,
+    prisma: ctx.counting.prisma,
     tableName: table,
     pruneSessionInterval: false,
     now: () => Date.now() + clock.offset,
@@ -55,7 +52,7 @@ async function startApp(options: { touchAfter?: number; genid?: () => string; ma
       secret: "test secret",
       resave: false,
       saveUninitialized: false,
-      cookie: { maxAge: options.maxAge ?? 3_600_000 },
+      cookie: { maxAge: options.maxAge ?? defaultMaxAge },
       ...(options.genid ? { genid: options.genid } : {}),
     }),
   );
@@ -94,8 +91,8 @@ async function startApp(options: { touchAfter?: number; genid?: () => string; ma
 }
 
 function statementsDuring<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const start = counting.statements.length;
-  return work().then((result) => ({ result, statements: counting.statements.slice(start) }));
+  const start = ctx.counting.statements.length;
+  return work().then((result) => ({ result, statements: ctx.counting.statements.slice(start) }));
 }
 
 const verb = (sql: string) => sql.trim().split(/\s+/)[0]!.toUpperCase();
@@ -110,7 +107,7 @@ test("login → the session persists across requests (Dates included) → logout
     expect(await app.store.length()).toBe(1);
     const [sid] = (await app.store.ids())!;
     await browser.request("POST", "/logout");
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${app.table}" WHERE id = $1`, [sid]);
+    const { rows } = await ctx.admin.query(`SELECT count(*)::int AS n FROM "${app.table}" WHERE id = $1`, [sid]);
     expect(rows[0].n).toBe(0);
     expect((await browser.request("GET", "/me")).body.user).toBeNull();
   } finally {
@@ -138,14 +135,16 @@ test("with touchAfter 0, touch updates only the expiry and leaves the payload as
   try {
     const browser = new CookieClient(app.url);
     await browser.request("POST", "/login", { user: "ann" });
-    const before = (await pool.query(`SELECT a_session, expires_at FROM "${app.table}"`)).rows[0];
+    const before = (await ctx.admin.query(`SELECT a_session, expires_at FROM "${app.table}"`)).rows[0];
     app.clock.offset = 0;
-    await new Promise((r) => setTimeout(r, 5)); // let the wall clock (express-session's) move
+    // express-session computes the cookie's expiry from the wall clock: once that clock has passed the
+    // instant the stored expiry was computed at, the next request's expiry is a later one.
+    await eventually(async () => Date.now() + defaultMaxAge > before.expires_at.getTime());
     const { statements } = await statementsDuring(() => browser.request("GET", "/me"));
     expect(statements.map(verb)).toEqual(["SELECT", "UPDATE"]);
     expect(statements[1]).toMatch(/SET expires_at = /);
     expect(statements[1]).not.toMatch(/a_session =/);
-    const after = (await pool.query(`SELECT a_session, expires_at FROM "${app.table}"`)).rows[0];
+    const after = (await ctx.admin.query(`SELECT a_session, expires_at FROM "${app.table}"`)).rows[0];
     expect(after.a_session).toBe(before.a_session);
     expect(after.expires_at.getTime()).toBeGreaterThan(before.expires_at.getTime());
   } finally {
@@ -161,7 +160,7 @@ test("an expired session is never returned, even before pruning (controllable cl
     expect((await browser.request("GET", "/me")).body.user).toBe("ann");
     app.clock.offset = 61_000;
     expect((await browser.request("GET", "/me")).body.user).toBeNull();
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${app.table}"`);
+    const { rows } = await ctx.admin.query(`SELECT count(*)::int AS n FROM "${app.table}"`);
     expect(rows[0].n).toBe(1); // still stored: only the query's expiry filter hid it
     expect(await app.store.prune()).toBe(1);
   } finally {

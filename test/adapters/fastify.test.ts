@@ -2,10 +2,9 @@ import { createHmac, randomUUID } from "node:crypto";
 import fastifyCookie from "@fastify/cookie";
 import fastifySession from "@fastify/session";
 import Fastify, { type FastifyInstance } from "fastify";
-import type pg from "pg";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
-import { adminPool, countingClient, createTable, type CountingClient } from "../support/database.ts";
 import { CookieClient } from "../support/http.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 declare module "fastify" {
   interface Session {
@@ -15,19 +14,15 @@ declare module "fastify" {
   }
 }
 
-let pool: pg.Pool;
-let counting: CountingClient;
-let app: FastifyInstance;
-let store: PgSessionStore;
-let table: string;
+let ctx: TestContext;
 let url: string;
 
 beforeAll(async () => {
-  pool = adminPool();
-  counting = countingClient();
-  table = await createTable(pool, "fastify");
-  store = new PgSessionStore({ prisma: counting.prisma, tableName: table, pruneSessionInterval: false });
-  app = Fastify();
+  ctx = await initTest({ table: "fastify" });
+  const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: ctx.table, pruneSessionInterval: false });
+  ctx.cleanup(() => store.close());
+  const app: FastifyInstance = Fastify();
+  ctx.cleanup(() => app.close());
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
     secret: "a secret with at least thirty-two characters",
@@ -54,12 +49,7 @@ beforeAll(async () => {
   });
   url = await app.listen({ port: 0, host: "127.0.0.1" });
 });
-afterAll(async () => {
-  await app.close();
-  await store.close();
-  await counting.close();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 const verb = (sql: string) => sql.trim().split(/\s+/)[0]!.toUpperCase();
 
@@ -68,21 +58,21 @@ test("login → the session persists (Dates included) → logout destroys it", a
   await browser.request("POST", "/login", { user: "ann" });
   expect((await browser.request("GET", "/me")).body).toEqual({ user: "ann", loginAtIsDate: true });
   const sid = decodeURIComponent(browser.cookies.get("sessionId")!).split(".")[0]!;
-  expect((await pool.query(`SELECT count(*)::int AS n FROM "${table}" WHERE id = $1`, [sid])).rows[0].n).toBe(1);
+  expect((await ctx.admin.query(`SELECT count(*)::int AS n FROM "${ctx.table}" WHERE id = $1`, [sid])).rows[0].n).toBe(1);
   await browser.request("POST", "/logout");
-  expect((await pool.query(`SELECT count(*)::int AS n FROM "${table}" WHERE id = $1`, [sid])).rows[0].n).toBe(0);
+  expect((await ctx.admin.query(`SELECT count(*)::int AS n FROM "${ctx.table}" WHERE id = $1`, [sid])).rows[0].n).toBe(0);
   expect((await browser.request("GET", "/me")).body.user).toBeNull();
 });
 
 test("fastify saves on every request (rolling); an unchanged session still costs one SELECT only", async () => {
   const browser = new CookieClient(url);
   await browser.request("POST", "/login", { user: "bob" });
-  const start = counting.statements.length;
+  const start = ctx.counting.statements.length;
   await browser.request("GET", "/me");
-  expect(counting.statements.slice(start).map(verb)).toEqual(["SELECT"]);
-  const changedStart = counting.statements.length;
+  expect(ctx.counting.statements.slice(start).map(verb)).toEqual(["SELECT"]);
+  const changedStart = ctx.counting.statements.length;
   expect((await browser.request("POST", "/view")).body.views).toBe(1);
-  expect(counting.statements.slice(changedStart).map(verb)).toEqual(["SELECT", "UPDATE"]);
+  expect(ctx.counting.statements.slice(changedStart).map(verb)).toEqual(["SELECT", "UPDATE"]);
 });
 
 test("concurrent first requests each get their own session", async () => {
@@ -90,7 +80,7 @@ test("concurrent first requests each get their own session", async () => {
   const results = await Promise.all(browsers.map((b) => b.request("POST", "/view")));
   expect(results.map((r) => r.body.views)).toEqual(Array(10).fill(1));
   const sids = browsers.map((b) => decodeURIComponent(b.cookies.get("sessionId")!).split(".")[0]!);
-  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${table}" WHERE id = ANY($1)`, [sids]);
+  const { rows } = await ctx.admin.query(`SELECT count(*)::int AS n FROM "${ctx.table}" WHERE id = ANY($1)`, [sids]);
   expect(rows[0].n).toBe(10);
 });
 
@@ -106,5 +96,5 @@ test("a signed cookie whose id cannot fit the column (a UUID from another store)
   const sid = decodeURIComponent(browser.cookies.get("sessionId")!).split(".")[0]!;
   expect(sid).not.toBe(uuid);
   expect((await browser.request("POST", "/view")).body).toEqual({ views: 2 });
-  expect((await pool.query(`SELECT count(*)::int AS n FROM "${table}" WHERE id = $1`, [sid])).rows[0].n).toBe(1);
+  expect((await ctx.admin.query(`SELECT count(*)::int AS n FROM "${ctx.table}" WHERE id = $1`, [sid])).rows[0].n).toBe(1);
 });

@@ -1,19 +1,13 @@
 import { createHash, createHmac } from "node:crypto";
 import type { SessionData } from "express-session";
-import type pg from "pg";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
-import { adminPool, countingClient, createTable, type CountingClient } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
-let pool: pg.Pool;
-let counting: CountingClient;
-beforeAll(() => {
-  pool = adminPool();
-  counting = countingClient();
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest();
 });
-afterAll(async () => {
-  await counting.close();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
 const session = (data: Record<string, unknown>) =>
@@ -22,58 +16,58 @@ const session = (data: Record<string, unknown>) =>
 const sid = "Qm9vZ2llIHdvb2dpZSBzZXNzaW9uIGlk";
 
 async function storedIds(table: string): Promise<string[]> {
-  return (await pool.query(`SELECT id::text AS id FROM "${table}"`)).rows.map((r) => r.id);
+  return (await ctx.admin.query(`SELECT id::text AS id FROM "${table}"`)).rows.map((r) => r.id);
 }
 
 test("hashIds: true stores a SHA-256 of the id, never the id; everything still works in one statement", async () => {
-  const table = await createTable(pool, "hashed");
-  const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, hashIds: true, pruneSessionInterval: false, now: () => T0 });
+  const table = await ctx.newTable("hashed");
+  const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, hashIds: true, pruneSessionInterval: false, now: () => T0 });
   await store.set(sid, session({ user: "ann" }));
   const expected = createHash("sha256").update(sid).digest().subarray(0, 24).toString("base64url");
   expect(await storedIds(table)).toEqual([expected]);
-  expect(JSON.stringify((await pool.query(`SELECT * FROM "${table}"`)).rows)).not.toContain(sid);
+  expect(JSON.stringify((await ctx.admin.query(`SELECT * FROM "${table}"`)).rows)).not.toContain(sid);
 
-  const start = counting.statements.length;
+  const start = ctx.counting.statements.length;
   await expect(store.get(sid)).resolves.toMatchObject({ user: "ann" });
-  expect(counting.statements.length - start).toBe(1);
+  expect(ctx.counting.statements.length - start).toBe(1);
   await store.touch(sid, session({ user: "ann" }));
   await store.destroy(sid);
   expect(await storedIds(table)).toEqual([]);
 });
 
 test("a keyed hash (HMAC) differs from the plain one, and another key finds nothing", async () => {
-  const table = await createTable(pool, "hashed");
-  const keyed = new PgSessionStore({ prisma: counting.prisma, tableName: table, hashIds: { secret: "k1" }, pruneSessionInterval: false, now: () => T0 });
+  const table = await ctx.newTable("hashed");
+  const keyed = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, hashIds: { secret: "k1" }, pruneSessionInterval: false, now: () => T0 });
   await keyed.set(sid, session({ user: "bob" }));
   expect(await storedIds(table)).toEqual([createHmac("sha256", "k1").update(sid).digest().subarray(0, 24).toString("base64url")]);
-  const otherKey = new PgSessionStore({ prisma: counting.prisma, tableName: table, hashIds: { secret: "k2" }, pruneSessionInterval: false, now: () => T0 });
+  const otherKey = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, hashIds: { secret: "k2" }, pruneSessionInterval: false, now: () => T0 });
   await expect(otherKey.get(sid)).resolves.toBeNull();
   await expect(keyed.get(sid)).resolves.toMatchObject({ user: "bob" });
 });
 
 test("pruning works on hashed rows in one statement per batch", async () => {
-  const table = await createTable(pool, "hashed");
+  const table = await ctx.newTable("hashed");
   let now = T0;
-  const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, hashIds: true, pruneSessionInterval: false, now: () => now });
+  const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, hashIds: true, pruneSessionInterval: false, now: () => now });
   await store.set(sid, session({}));
   now = T0 + 120_000;
-  const start = counting.statements.length;
+  const start = ctx.counting.statements.length;
   await expect(store.prune()).resolves.toBe(1);
-  expect(counting.statements.length - start).toBe(1);
+  expect(ctx.counting.statements.length - start).toBe(1);
 });
 
 test("ids longer than the column are fine when hashed; a bad hashIds option is a TypeError", async () => {
-  const table = await createTable(pool, "hashed");
-  const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, hashIds: true, pruneSessionInterval: false, now: () => T0 });
+  const table = await ctx.newTable("hashed");
+  const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, hashIds: true, pruneSessionInterval: false, now: () => T0 });
   const long = "x".repeat(100);
   await store.set(long, session({ long: true }));
   await expect(store.get(long)).resolves.toMatchObject({ long: true });
-  expect(() => new PgSessionStore({ prisma: counting.prisma, hashIds: { secret: "" } })).toThrow(TypeError);
+  expect(() => new PgSessionStore({ prisma: ctx.counting.prisma, hashIds: { secret: "" } })).toThrow(TypeError);
 });
 
 test("destroy accepts the ids that ids() and all() list (the stored keys), and still takes session ids", async () => {
-  const table = await createTable(pool, "hashed");
-  const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, hashIds: true, pruneSessionInterval: false, now: () => T0 });
+  const table = await ctx.newTable("hashed");
+  const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, hashIds: true, pruneSessionInterval: false, now: () => T0 });
   const sids = ["Zmlyc3Qgc2Vzc2lvbiBpZCBvZiBhbm4x", "c2Vjb25kIHNlc3Npb24gaWQgb2YgYm9i", "dGhpcmQgc2Vzc2lvbiBpZCBvZiBjYXJs"];
   for (const [i, s] of sids.entries()) await store.set(s, session({ n: i }));
 

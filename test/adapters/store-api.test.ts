@@ -1,5 +1,4 @@
 import type { SessionData } from "express-session";
-import type pg from "pg";
 import { PgSessionStore, type Logger } from "../../src/adapters/express-session/index.ts";
 import {
   CorruptPayloadError,
@@ -10,26 +9,22 @@ import {
   StoreUnavailableError,
   TableNotFoundError,
 } from "../../src/index.ts";
-import { adminPool, countingClient, createTable, eventually, newPrismaClient, randomId, type CountingClient } from "../support/database.ts";
+import { eventually, newPrismaClient, randomId } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
-let pool: pg.Pool;
-let counting: CountingClient;
-beforeAll(() => {
-  pool = adminPool();
-  counting = countingClient();
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest();
 });
-afterAll(async () => {
-  await counting.close();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 const hour = 3_600_000;
 const T0 = Date.parse("2026-11-25T12:00:00Z");
 
 async function newStore(extra: Partial<ConstructorParameters<typeof PgSessionStore>[0]> = {}) {
-  const table = await createTable(pool, "adapter");
+  const table = await ctx.newTable("adapter");
   const clock = { now: T0 };
-  const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, pruneSessionInterval: false, now: () => clock.now, ...extra });
+  const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, pruneSessionInterval: false, now: () => clock.now, ...extra });
   return { store, table, clock };
 }
 
@@ -38,12 +33,12 @@ function sessionOf(data: Record<string, unknown>, expires: Date | null = new Dat
 }
 
 async function rowOf(table: string, id: string) {
-  return (await pool.query(`SELECT a_session, expires_at FROM "${table}" WHERE id = $1`, [id])).rows[0];
+  return (await ctx.admin.query(`SELECT a_session, expires_at FROM "${table}" WHERE id = $1`, [id])).rows[0];
 }
 
 function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
-  const start = counting.statements.length;
-  return work().then(() => counting.statements.slice(start));
+  const start = ctx.counting.statements.length;
+  return work().then(() => ctx.counting.statements.slice(start));
 }
 
 describe("callbacks and promises", () => {
@@ -67,7 +62,7 @@ describe("callbacks and promises", () => {
 
 describe("errors reach the caller, never turned into 'no session'", () => {
   test("a missing table: TableNotFoundError in the callback", async () => {
-    const store = new PgSessionStore({ prisma: counting.prisma, tableName: "missing_table", pruneSessionInterval: false });
+    const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: "missing_table", pruneSessionInterval: false });
     const error = await new Promise((resolve) => store.get(randomId(), (err) => resolve(err)));
     expect(error).toBeInstanceOf(TableNotFoundError);
     await expect(store.set(randomId(), sessionOf({}))).rejects.toBeInstanceOf(TableNotFoundError);
@@ -76,7 +71,7 @@ describe("errors reach the caller, never turned into 'no session'", () => {
   test("a corrupt stored payload: get fails with CorruptPayloadError, and the row is kept", async () => {
     const { store, table } = await newStore({ logger: { error: () => undefined } });
     const id = randomId();
-    await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{broken', $2)`, [id, new Date(T0 + hour)]);
+    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{broken', $2)`, [id, new Date(T0 + hour)]);
     await expect(store.get(id)).rejects.toBeInstanceOf(CorruptPayloadError);
     await expect(store.all()).resolves.toEqual([]); // listing skips it (see "listing" below)
     expect((await rowOf(table, id)).a_session).toBe("{broken");
@@ -92,8 +87,8 @@ describe("errors reach the caller, never turned into 'no session'", () => {
   });
 
   test("an oversized session: PayloadTooLargeError, the stored one untouched", async () => {
-    const table = await createTable(pool, "adapter");
-    const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, pruneSessionInterval: false, maxPayloadBytes: 500, now: () => T0 });
+    const table = await ctx.newTable("adapter");
+    const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, pruneSessionInterval: false, maxPayloadBytes: 500, now: () => T0 });
     const id = randomId();
     await store.set(id, sessionOf({ small: true }));
     const before = await rowOf(table, id);
@@ -184,10 +179,10 @@ describe("write avoidance", () => {
   });
 
   test("two servers on one table: X sets A, Y sets B, X sets A again — the row holds A", async () => {
-    const table = await createTable(pool, "adapter");
+    const table = await ctx.newTable("adapter");
     const otherPrisma = newPrismaClient(); // the other server: its own connections and its own memory
     const options = { tableName: table, pruneSessionInterval: false as const, now: () => T0 };
-    const x = new PgSessionStore({ prisma: counting.prisma, ...options });
+    const x = new PgSessionStore({ prisma: ctx.counting.prisma, ...options });
     const y = new PgSessionStore({ prisma: otherPrisma, ...options });
     try {
       const id = randomId();
@@ -212,7 +207,7 @@ describe("write avoidance", () => {
     const id = randomId();
     await store.set(id, sessionOf({ cart: "A" }));
     await store.get(id);
-    await pool.query(`UPDATE "${table}" SET a_session = $2 WHERE id = $1`, [id, '{"json":{"cart":"B"}}']); // another server
+    await ctx.admin.query(`UPDATE "${table}" SET a_session = $2 WHERE id = $1`, [id, '{"json":{"cart":"B"}}']); // another server
     // The request read A and changed nothing: keeping B loses nothing it meant to write.
     expect(await statementsDuring(() => store.set(id, sessionOf({ cart: "A" })))).toEqual([]);
     expect((await rowOf(table, id)).a_session).toBe('{"json":{"cart":"B"}}');
@@ -223,7 +218,7 @@ describe("write avoidance", () => {
     const id = randomId();
     await store.set(id, sessionOf({ user: "ann" }));
     await store.get(id);
-    await pool.query(`DELETE FROM "${table}" WHERE id = $1`, [id]); // logout served by another instance
+    await ctx.admin.query(`DELETE FROM "${table}" WHERE id = $1`, [id]); // logout served by another instance
     await store.set(id, sessionOf({ user: "ann", cart: 1 }));
     expect(await rowOf(table, id)).toBeUndefined();
   });
@@ -235,13 +230,13 @@ describe("listing, clearing, pruning", () => {
     const { store, table } = await newStore({ logger: { error: (message, error) => logged.push({ message, error }) } });
     const live = randomId();
     await store.set(live, sessionOf({ user: "ann" }));
-    const lifecycle = (await new SessionManager({ prisma: counting.prisma, tableName: table }).create({ user: "bob" })).id;
+    const lifecycle = (await new SessionManager({ prisma: ctx.counting.prisma, tableName: table }).create({ user: "bob" })).id;
     const rows: Array<[string, string | null, Date | null]> = [
       [randomId(), "{broken", new Date(T0 + hour)], // corrupt
       [randomId(), null, new Date(T0 + hour)], // NULL payload
       [randomId(), "BQkDAAAAAQoDYm9iAAAABHVzZXI=", null], // Apache::Session's Storable + Base64, no expiry
     ];
-    for (const row of rows) await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, $2, $3)`, row);
+    for (const row of rows) await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, $2, $3)`, row);
 
     const all = await store.all();
     expect(all.map((s) => s.id).sort()).toEqual([live, lifecycle].sort());
@@ -263,8 +258,8 @@ describe("listing, clearing, pruning", () => {
     const live = randomId();
     const forever = randomId();
     await store.set(live, sessionOf({ n: 1 }));
-    await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, $2, $3)`, [randomId(), '{"json":{}}', new Date(T0 - 1)]);
-    await pool.query(`INSERT INTO "${table}" (id, a_session) VALUES ($1, $2)`, [forever, '{"json":{"seed":true}}']);
+    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, $2, $3)`, [randomId(), '{"json":{}}', new Date(T0 - 1)]);
+    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session) VALUES ($1, $2)`, [forever, '{"json":{"seed":true}}']);
     expect((await store.ids())!.sort()).toEqual([live, forever].sort());
     expect(await store.length()).toBe(2);
     expect((await store.all())!.find((s) => s.id === live)).toMatchObject({ id: live, n: 1 });
@@ -275,23 +270,23 @@ describe("listing, clearing, pruning", () => {
   test("prune deletes only expired rows, in batches of one indexed statement each", async () => {
     const { store, table } = await newStore({ pruneBatchSize: 3 });
     for (let i = 0; i < 10; i++) {
-      await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [randomId(), new Date(T0 - 1000 * (i + 1))]);
+      await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [randomId(), new Date(T0 - 1000 * (i + 1))]);
     }
     const keep = randomId();
-    await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [keep, new Date(T0 + 1)]);
-    await pool.query(`INSERT INTO "${table}" (id, a_session) VALUES ($1, '{}')`, [randomId()]);
+    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [keep, new Date(T0 + 1)]);
+    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session) VALUES ($1, '{}')`, [randomId()]);
     let deleted = 0;
     const statements = await statementsDuring(async () => {
       deleted = await store.prune();
     });
     expect(deleted).toBe(10);
     expect(statements).toHaveLength(4);
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${table}"`);
+    const { rows } = await ctx.admin.query(`SELECT count(*)::int AS n FROM "${table}"`);
     expect(rows[0].n).toBe(2);
     // The batch's row search can use the expiry index (forced here: the table is tiny). SET LOCAL in
     // a transaction, so the setting neither leaks to a pooled server connection (PgBouncer) nor is lost
     // between the two statements.
-    const client = await pool.connect();
+    const client = await ctx.admin.connect();
     try {
       await client.query("BEGIN");
       await client.query("SET LOCAL enable_seqscan = off");
@@ -311,7 +306,7 @@ describe("listing, clearing, pruning", () => {
         if (failures.length === 1) throw new Error("a broken logger must not stop pruning either");
       },
     };
-    const store = new PgSessionStore({ prisma: counting.prisma, tableName: "missing_table", pruneSessionInterval: 0.01, logger });
+    const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: "missing_table", pruneSessionInterval: 0.01, logger });
     try {
       await eventually(async () => failures.length >= 3);
       expect(failures[0]).toBeInstanceOf(TableNotFoundError);
@@ -319,16 +314,31 @@ describe("listing, clearing, pruning", () => {
       await store.close();
     }
     const seen = failures.length;
-    await new Promise((r) => setTimeout(r, 50));
+    // Closed, it prunes no more: while a store with the same interval fails five more times, the closed
+    // one adds at most the run that was under way when it closed. (Waiting on a running timer's runs,
+    // not on a fixed time: a timer close() left running would have fired about as often.)
+    const control: unknown[] = [];
+    const running = new PgSessionStore({
+      prisma: ctx.counting.prisma,
+      tableName: "missing_table",
+      pruneSessionInterval: 0.01,
+      logger: { error: (_message, error) => void control.push(error) },
+    });
+    try {
+      await eventually(async () => control.length >= 5);
+    } finally {
+      await running.close();
+    }
+    expect(control[0]).toBeInstanceOf(TableNotFoundError);
     expect(failures.length).toBeLessThanOrEqual(seen + 1);
   });
 
   test("background pruning removes expired rows on its own", async () => {
-    const table = await createTable(pool, "adapter");
-    await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', now() - interval '1 minute')`, [randomId()]);
-    const store = new PgSessionStore({ prisma: counting.prisma, tableName: table, pruneSessionInterval: 0.01 });
+    const table = await ctx.newTable("adapter");
+    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', now() - interval '1 minute')`, [randomId()]);
+    const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, pruneSessionInterval: 0.01 });
     try {
-      await eventually(async () => (await pool.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n === 0);
+      await eventually(async () => (await ctx.admin.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n === 0);
     } finally {
       await store.close();
     }
@@ -343,7 +353,9 @@ describe("options and ids", () => {
     ["pruneBatchSize", { pruneBatchSize: 0 }],
     ["cacheSize", { cacheSize: -1 }],
   ])("a bad %s is a RangeError naming it", (name, extra) => {
-    expect(() => new PgSessionStore({ prisma: counting.prisma, ...extra })).toThrow(new RegExp(name));
+    const construct = () => new PgSessionStore({ prisma: ctx.counting.prisma, ...extra });
+    expect(construct).toThrow(RangeError);
+    expect(construct).toThrow(new RegExp(`^${name} must be `));
   });
 
   test("express-session's default ids (base64url, 32 chars) fit; longer ones are refused by writes, not found by get", async () => {
@@ -351,7 +363,9 @@ describe("options and ids", () => {
     const sid = "AbC-_dEf0123456789ghijklmnopqrst";
     await store.set(sid, sessionOf({ ok: true }));
     await expect(store.get(sid)).resolves.toMatchObject({ ok: true });
-    await expect(store.set(`${sid}x`, sessionOf({ ok: true }))).rejects.toThrow(/holds 32/);
+    const tooLong = store.set(`${sid}x`, sessionOf({ ok: true }));
+    await expect(tooLong).rejects.toThrow(InvalidSessionIdError);
+    await expect(tooLong).rejects.toThrow(/holds 32/);
     const statements = await statementsDuring(async () => {
       await expect(store.get(`${sid}x`)).resolves.toBeNull(); // no row can have it: no SQL either
       await expect(store.get("has space")).resolves.toBeNull();
@@ -361,34 +375,34 @@ describe("options and ids", () => {
   });
 
   test("close is idempotent and stops the timer", async () => {
-    const store = new PgSessionStore({ prisma: counting.prisma, pruneSessionInterval: 3600 });
+    const store = new PgSessionStore({ prisma: ctx.counting.prisma, pruneSessionInterval: 3600 });
     await Promise.all([store.close(), store.close()]);
     await expect(store.get(randomId())).rejects.toBeInstanceOf(StoreClosedError);
     // The given client is not the adapter's to close.
-    await expect(counting.prisma.$queryRawUnsafe("SELECT 1 AS one")).resolves.toEqual([{ one: 1 }]);
+    await expect(ctx.counting.prisma.$queryRawUnsafe("SELECT 1 AS one")).resolves.toEqual([{ one: 1 }]);
   });
 });
 
 describe("Prisma integration", () => {
   test("an $extends client is accepted, and the Prisma model reads what the adapter wrote", async () => {
-    const table = await createTable(pool, "adapter");
-    const extended = counting.prisma.$extends({ client: { $tag: () => "extended" } });
+    const table = await ctx.newTable("adapter");
+    const extended = ctx.counting.prisma.$extends({ client: { $tag: () => "extended" } });
     const store = new PgSessionStore({ prisma: extended, tableName: table, pruneSessionInterval: false, now: () => T0 });
     const id = randomId();
     await store.set(id, sessionOf({ user: "ann" }));
     // The generated model maps `sessions`; point the same SQL at this test's table through the model's columns.
-    const [row] = await counting.prisma.$queryRawUnsafe<Array<{ expires_at: Date }>>(`SELECT expires_at FROM "${table}" WHERE id = $1`, id);
+    const [row] = await ctx.counting.prisma.$queryRawUnsafe<Array<{ expires_at: Date }>>(`SELECT expires_at FROM "${table}" WHERE id = $1`, id);
     expect(row!.expires_at.getTime()).toBe(T0 + hour);
   });
 
   test("the Prisma schema matches the migrated table: the model API reads and writes `sessions`", async () => {
     const id = randomId();
-    const store = new PgSessionStore({ prisma: counting.prisma, pruneSessionInterval: false, now: () => T0 });
+    const store = new PgSessionStore({ prisma: ctx.counting.prisma, pruneSessionInterval: false, now: () => T0 });
     await store.set(id, sessionOf({ user: "model" }));
-    const found = await counting.prisma.session.findUnique({ where: { id } });
+    const found = await ctx.counting.prisma.session.findUnique({ where: { id } });
     expect(found).toMatchObject({ id, expiresAt: new Date(T0 + hour) });
     expect(found!.a_session).toContain('"user":"model"');
-    await counting.prisma.session.delete({ where: { id } });
+    await ctx.counting.prisma.session.delete({ where: { id } });
     await expect(store.get(id)).resolves.toBeNull();
   });
 });

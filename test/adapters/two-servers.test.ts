@@ -1,24 +1,22 @@
-import type pg from "pg";
-import { adminPool, createTable, eventually } from "../support/database.ts";
+import { eventually } from "../support/database.ts";
 import { CookieClient } from "../support/http.ts";
 import type { Framework } from "../support/session-app.ts";
 import { startAppProcess, type AppProcess } from "../support/session-app-process.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 // Two instances of one app, each in its own process with its own store and write cache, on one table:
 // what a deployment behind a load balancer is. The browser's requests go to either.
 
-let pool: pg.Pool;
-beforeAll(() => {
-  pool = adminPool();
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest();
 });
-afterAll(async () => {
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 test.each<Framework>(["express", "fastify"])(
   "%s: the last write wins across two servers (write avoidance never skips a write another server overwrote)",
   async (framework) => {
-    const table = await createTable(pool, "two");
+    const table = await ctx.newTable("two");
     const [x, y]: [AppProcess, AppProcess] = await Promise.all([startAppProcess(framework, table), startAppProcess(framework, table)]);
     try {
       const viaX = new CookieClient(x.url);

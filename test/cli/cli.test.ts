@@ -2,9 +2,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type pg from "pg";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
-import { adminPool, createTable, randomId, testDatabaseUrl } from "../support/database.ts";
+import { randomId, testDatabaseUrl } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const cliArgs = ["--import", "tsx", "src/cli/main.ts"];
@@ -27,91 +27,87 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
 
-let pool: pg.Pool;
-let table: string;
+let ctx: TestContext;
 const HOUR = 3_600_000;
 const live = randomId();
 const other = randomId();
 const expired = [randomId(), randomId(), randomId()];
 
 beforeAll(async () => {
-  pool = adminPool();
-  table = await createTable(pool, "cli");
-  const store = new PgSessionStore({ datasourceUrl: testDatabaseUrl(), tableName: table, pruneSessionInterval: false });
+  ctx = await initTest({ table: "cli" });
+  const store = new PgSessionStore({ datasourceUrl: ctx.url, tableName: ctx.table, pruneSessionInterval: false });
   const cookie = { originalMaxAge: HOUR, expires: new Date(Date.now() + HOUR) };
   await store.set(live, { cookie, user: "ann", at: new Date("2026-11-25T08:00:00Z") } as never);
   await store.set(other, { cookie, user: "bob" } as never);
   await store.close();
   for (const id of expired) {
-    await pool.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{"json":{}}', now() - interval '1 hour')`, [id]);
+    await ctx.admin.query(`INSERT INTO "${ctx.table}" (id, a_session, expires_at) VALUES ($1, '{"json":{}}', now() - interval '1 hour')`, [id]);
   }
 });
-afterAll(async () => {
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 test("stats counts sessions, expired ones and payload sizes", async () => {
-  const run = await cli(["stats", "--table", table, "--json"]);
+  const run = await cli(["stats", "--table", ctx.table, "--json"]);
   expect(run.code).toBe(0);
   const stats = JSON.parse(run.stdout);
-  const { rows } = await pool.query(`SELECT sum(octet_length(a_session))::int AS total, max(octet_length(a_session))::int AS max FROM "${table}"`);
+  const { rows } = await ctx.admin.query(`SELECT sum(octet_length(a_session))::int AS total, max(octet_length(a_session))::int AS max FROM "${ctx.table}"`);
   expect(stats).toMatchObject({ count: 5, expired: 3, totalBytes: rows[0].total, maxBytes: rows[0].max });
   expect(new Date(stats.newestExpiry).getTime()).toBeGreaterThan(Date.now());
-  const human = await cli(["stats", "--table", table]);
+  const human = await cli(["stats", "--table", ctx.table]);
   expect(human.stdout).toMatch(/sessions: +5 \(3 expired\)/);
 });
 
 test("list pages through sessions in id order", async () => {
   const all = [live, other, ...expired].sort();
-  const first = JSON.parse((await cli(["list", "--table", table, "--json", "--limit", "2"])).stdout);
+  const first = JSON.parse((await cli(["list", "--table", ctx.table, "--json", "--limit", "2"])).stdout);
   expect(first.sessions.map((s: { id: string }) => s.id)).toEqual(all.slice(0, 2));
   expect(first.sessions[0]).toEqual({ id: all[0], size: expect.any(Number), expiresAt: expect.any(String) });
-  const second = JSON.parse((await cli(["list", "--table", table, "--json", "--limit", "2", "--after", first.next])).stdout);
+  const second = JSON.parse((await cli(["list", "--table", ctx.table, "--json", "--limit", "2", "--after", first.next])).stdout);
   expect(second.sessions.map((s: { id: string }) => s.id)).toEqual(all.slice(2, 4));
-  const human = await cli(["list", "--table", table, "--limit", "2"]);
+  const human = await cli(["list", "--table", ctx.table, "--limit", "2"]);
   expect(human.stdout).toMatch(/^id +size +expiresAt/);
   expect(human.stdout).toContain(`more: --after ${all[1]}`);
 });
 
 test("show decodes a session; unknown and malformed ids have their own exit codes", async () => {
-  const human = await cli(["show", live, "--table", table]);
+  const human = await cli(["show", live, "--table", ctx.table]);
   expect(human.code).toBe(0);
   expect(human.stdout).toContain("user: 'ann'");
   expect(human.stdout).toContain("at: 2026-11-25T08:00:00.000Z");
-  const json = JSON.parse((await cli(["show", live, "--table", table, "--json"])).stdout);
+  const json = JSON.parse((await cli(["show", live, "--table", ctx.table, "--json"])).stdout);
   expect(json).toMatchObject({ id: live, data: { user: "ann", at: "2026-11-25T08:00:00.000Z" } });
 
-  const missing = await cli(["show", randomId(), "--table", table, "--json"]);
+  const missing = await cli(["show", randomId(), "--table", ctx.table, "--json"]);
   expect(missing.code).toBe(3);
   expect(JSON.parse(missing.stdout).error.name).toBe("SessionNotFoundError");
-  const malformed = await cli(["show", "x'; DROP TABLE sessions; --", "--table", table]);
+  const malformed = await cli(["show", "x'; DROP TABLE sessions; --", "--table", ctx.table]);
   expect(malformed.code).toBe(2);
   expect(malformed.stderr).toMatch(/InvalidSessionIdError/);
 });
 
 test("delete removes one session; deleting it again is 'not found'", async () => {
-  expect((await cli(["delete", other, "--table", table])).code).toBe(0);
-  expect((await pool.query(`SELECT 1 FROM "${table}" WHERE id = $1`, [other])).rowCount).toBe(0);
-  expect((await cli(["delete", other, "--table", table])).code).toBe(3);
-  expect((await cli(["delete", "--table", table])).code).toBe(2);
+  expect((await cli(["delete", other, "--table", ctx.table])).code).toBe(0);
+  expect((await ctx.admin.query(`SELECT 1 FROM "${ctx.table}" WHERE id = $1`, [other])).rowCount).toBe(0);
+  expect((await cli(["delete", other, "--table", ctx.table])).code).toBe(3);
+  expect((await cli(["delete", "--table", ctx.table])).code).toBe(2);
 });
 
 test("prune: --dry-run deletes nothing; then only expired rows go, batch by batch, as plain lines off a terminal", async () => {
-  const dry = JSON.parse((await cli(["prune", "--dry-run", "--table", table, "--json"])).stdout);
+  const dry = JSON.parse((await cli(["prune", "--dry-run", "--table", ctx.table, "--json"])).stdout);
   expect(dry).toEqual({ expired: 3, deleted: 0, dryRun: true });
-  expect((await pool.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n).toBe(4);
-  const run = await cli(["prune", "--batch-size", "2", "--table", table]);
+  expect((await ctx.admin.query(`SELECT count(*)::int AS n FROM "${ctx.table}"`)).rows[0].n).toBe(4);
+  const run = await cli(["prune", "--batch-size", "2", "--table", ctx.table]);
   expect(run.code).toBe(0);
   expect(run.stdout).toBe("deleted 2 of 3\ndeleted 3 of 3\npruned 3 expired session(s)\n");
-  const { rows } = await pool.query(`SELECT id::text AS id FROM "${table}"`);
+  const { rows } = await ctx.admin.query(`SELECT id::text AS id FROM "${ctx.table}"`);
   expect(rows.map((r) => r.id)).toEqual([live]);
 });
 
 test("prune shows a progress bar on a terminal", async () => {
   const tty = mkdtempSync(join(tmpdir(), "pps-tty-"));
   try {
-    const t = await createTable(pool, "clitty");
-    await pool.query(`INSERT INTO "${t}" (id, a_session, expires_at) SELECT md5(g::text), '{}', now() - interval '1 day' FROM generate_series(1, 5) g`);
+    const t = await ctx.newTable("clitty");
+    await ctx.admin.query(`INSERT INTO "${t}" (id, a_session, expires_at) SELECT md5(g::text), '{}', now() - interval '1 day' FROM generate_series(1, 5) g`);
     const command = [process.execPath, ...cliArgs, "prune", "--table", t, "--batch-size", "2"].join(" ");
     // `script` gives the CLI a pseudo-terminal, as a person at a shell would.
     const run = spawnSync("script", ["-qec", command, join(tty, "typescript")], {
@@ -131,7 +127,7 @@ test("schema creates a missing table and is idempotent", async () => {
   const name = `cli_schema_${randomId().slice(0, 8)}`;
   expect((await cli(["schema", "--table", name])).code).toBe(0);
   expect((await cli(["schema", "--table", name, "--json"])).stdout).toContain('"ensured": true');
-  const { rows } = await pool.query("SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position", [name]);
+  const { rows } = await ctx.admin.query("SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position", [name]);
   expect(rows.map((r) => r.column_name)).toEqual(["id", "a_session", "expires_at"]);
 });
 

@@ -1,16 +1,15 @@
 import { spawn, spawnSync } from "node:child_process";
-import type pg from "pg";
 import { perl, perlDataSource, perlScript } from "./perl-script.ts";
 import {
   apacheSessionSerializer,
   CorruptPayloadError,
   createFormatDetectingSerializer,
-  PostgresStore,
   SessionManager,
   StorableDataError,
   superjsonSerializer,
 } from "../../src/index.ts";
-import { adminPool, eventually, testDatabaseUrl } from "../support/database.ts";
+import { eventually } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 import { objectOf } from "./perl-view.ts";
 
 // One live session shared with the real Apache::Session::Postgres (Serialize::Base64) on one table:
@@ -20,20 +19,15 @@ const dsn = perlDataSource();
 const perlCreates = (command: string) => /^ID ([0-9a-f]{32})$/m.exec(perl(command, dsn))![1]!;
 const perlSees = (id: string) => JSON.parse(/^DUMP (.*)$/m.exec(perl("dump", dsn, id))![1]!) as Record<string, unknown>;
 
-let pool: pg.Pool;
-let store: PostgresStore;
+let ctx: TestContext;
 let sessions: SessionManager;
-beforeAll(() => {
-  pool = adminPool();
-  store = new PostgresStore({ datasourceUrl: testDatabaseUrl() });
-  sessions = new SessionManager({ store, serializer: apacheSessionSerializer });
+beforeAll(async () => {
+  ctx = await initTest({ store: true });
+  sessions = new SessionManager({ store: ctx.store, serializer: apacheSessionSerializer });
 });
-afterAll(async () => {
-  await store.close();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
-const storedText = async (id: string) => (await pool.query("SELECT a_session FROM sessions WHERE id = $1", [id])).rows[0].a_session as string;
+const storedText = async (id: string) => (await ctx.admin.query("SELECT a_session FROM sessions WHERE id = $1", [id])).rows[0].a_session as string;
 
 test("a session created in Perl is opened, changed and saved here, and Perl then sees the change", async () => {
   const id = perlCreates("create-rich");
@@ -121,12 +115,12 @@ test("concurrent increments from Perl and from here on one session end at the ex
 });
 
 test("a table in transition: each row is read in its own format, changed rows are written in the configured one", async () => {
-  const ours = await new SessionManager({ store }).create({ from: "json", when: new Date(0).toISOString() });
+  const ours = await new SessionManager({ store: ctx.store }).create({ from: "json", when: new Date(0).toISOString() });
   const theirs = perlCreates("create");
   const jsonText = await storedText(ours.id);
   expect(jsonText.startsWith("{")).toBe(true);
 
-  const toPerl = new SessionManager({ store, serializer: createFormatDetectingSerializer({ write: apacheSessionSerializer }) });
+  const toPerl = new SessionManager({ store: ctx.store, serializer: createFormatDetectingSerializer({ write: apacheSessionSerializer }) });
   expect((await toPerl.read(theirs)).data).toEqual({ _session_id: theirs, who: "perl" });
   await toPerl.open(ours.id, (session) => expect(session.data["from"]).toBe("json"));
   expect(await storedText(ours.id)).toBe(jsonText); // opened, unchanged: not rewritten
@@ -136,7 +130,7 @@ test("a table in transition: each row is read in its own format, changed rows ar
   expect(perlSees(ours.id)).toEqual({ _session_id: ours.id, from: "json, then perl", when: "1970-01-01T00:00:00.000Z" });
 
   // Once the Perl application is retired: write JSON, still read what Perl left behind.
-  const toJson = new SessionManager({ store, serializer: createFormatDetectingSerializer({ write: superjsonSerializer }) });
+  const toJson = new SessionManager({ store: ctx.store, serializer: createFormatDetectingSerializer({ write: superjsonSerializer }) });
   await toJson.open(theirs, (session) => {
     session.data["who"] = "node";
   });
@@ -147,7 +141,7 @@ test("a table in transition: each row is read in its own format, changed rows ar
 test("a Perl session holding a blessed object is refused whole, and its row is left as it was", async () => {
   const id = perlCreates("create");
   const blessed = perlBlessed(id);
-  await pool.query("UPDATE sessions SET a_session = $2 WHERE id = $1", [id, blessed]);
+  await ctx.admin.query("UPDATE sessions SET a_session = $2 WHERE id = $1", [id, blessed]);
   const error = await sessions.open(id, () => undefined).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(CorruptPayloadError);
   expect((error as CorruptPayloadError).cause).toBeInstanceOf(StorableDataError);

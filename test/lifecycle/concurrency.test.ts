@@ -1,19 +1,17 @@
-import type pg from "pg";
-import { LockTimeoutError, SessionManager, SessionReentryError } from "../../src/index.ts";
-import { adminPool, deferred, eventually, someoneWaitsForLock, testDatabaseUrl } from "../support/database.ts";
+import { LockTimeoutError, SessionManager, SessionNotFoundError, SessionReentryError } from "../../src/index.ts";
+import { deferred, eventually, someoneWaitsForLock } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
-let pool: pg.Pool;
+let ctx: TestContext;
 let sessions: SessionManager;
 
-beforeAll(() => {
-  pool = adminPool();
+beforeAll(async () => {
+  ctx = await initTest();
   // Under this much contention units wait for a connection and for the lock: give them room.
-  sessions = new SessionManager({ datasourceUrl: testDatabaseUrl(), pool: { max: 20 }, maxWait: 30_000, timeout: 30_000 });
+  sessions = new SessionManager({ datasourceUrl: ctx.url, pool: { max: 20 }, maxWait: 30_000, timeout: 30_000 });
+  ctx.cleanup(() => sessions.close());
 });
-afterAll(async () => {
-  await sessions.close();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 /** Resolves when `parties` callers have arrived; rejects (instead of hanging) if they never all do. */
 function barrier(parties: number, timeoutMs = 10_000): () => Promise<void> {
@@ -89,7 +87,7 @@ test("without lockTimeout a waiter waits for the holder, then sees its commit", 
   });
   await locked.promise;
   const waiter = sessions.open(id, (s) => s.data.n);
-  await eventually(() => someoneWaitsForLock(pool));
+  await eventually(() => someoneWaitsForLock(ctx.admin, ctx.applicationName));
   release.resolve();
   await holder;
   await expect(waiter).resolves.toBe(1);
@@ -114,14 +112,14 @@ test("opening the same id from inside its own unit of work is SessionReentryErro
 });
 
 test("rotate: new id, same data, old row gone; a concurrent reader always finds exactly one", async () => {
-  const user = `ann-${Math.random().toString(36).slice(2)}`;
+  const user = `ann-${ctx.applicationName}`; // unique to this file's run: the LIKE below finds its rows only
   const { id } = await sessions.create({ user, since: new Date("2026-11-25T00:00:00Z") });
   let newId: string | undefined;
   const observations: number[] = [];
   const rotating = sessions.rotate(id).then((rotated) => (newId = rotated));
   // Each observation is one statement, so one snapshot: it must see the old row or the new one.
   while (newId === undefined) {
-    const { rows } = await pool.query(
+    const { rows } = await ctx.admin.query(
       "SELECT count(*)::int AS n FROM sessions WHERE id = $1 OR a_session LIKE $2",
       [id, `%"user":"${user}"%"_session_id":"%`],
     );
@@ -133,5 +131,6 @@ test("rotate: new id, same data, old row gone; a concurrent reader always finds 
   expect(newId).not.toBe(id);
   expect(new Set(observations)).toEqual(new Set([1]));
   expect((await sessions.read(newId!)).data).toEqual({ user, since: new Date("2026-11-25T00:00:00Z"), _session_id: newId });
+  await expect(sessions.read(id)).rejects.toThrow(SessionNotFoundError);
   await expect(sessions.read(id)).rejects.toThrow("Object does not exist in the data store");
 });

@@ -1,4 +1,3 @@
-import type pg from "pg";
 import {
   CorruptPayloadError,
   InvalidSessionIdError,
@@ -11,25 +10,21 @@ import {
   SessionNotFoundError,
   type Session,
 } from "../../src/index.ts";
-import { adminPool, countingClient, randomId, storedRow, testDatabaseUrl, type CountingClient } from "../support/database.ts";
+import { randomId, storedRow } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
-let pool: pg.Pool;
-let counting: CountingClient;
+let ctx: TestContext;
 let sessions: SessionManager;
 
-beforeAll(() => {
-  pool = adminPool();
-  counting = countingClient();
-  sessions = new SessionManager({ prisma: counting.prisma });
+beforeAll(async () => {
+  ctx = await initTest();
+  sessions = new SessionManager({ prisma: ctx.counting.prisma });
+  ctx.cleanup(() => sessions.close());
 });
-afterAll(async () => {
-  await sessions.close();
-  await counting.close();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 async function storedData(id: string): Promise<Record<string, unknown> | undefined> {
-  const row = await storedRow(pool, id);
+  const row = await storedRow(ctx.admin, id);
   return row ? (JSON.parse(row.a_session ?? "null") as { json: Record<string, unknown> }).json : undefined;
 }
 
@@ -41,11 +36,14 @@ describe("ids", () => {
   });
 
   test("idLength is honoured and checked against the column at construction", async () => {
-    const short = new SessionManager({ prisma: counting.prisma, idLength: 20 });
+    const short = new SessionManager({ prisma: ctx.counting.prisma, idLength: 20 });
     expect((await short.create()).id).toMatch(/^[0-9a-f]{20}$/);
-    expect(() => new SessionManager({ prisma: counting.prisma, idLength: 33 })).toThrow(/idLength.*32/);
-    expect(() => new SessionManager({ prisma: counting.prisma, idLength: 8 })).toThrow(RangeError);
-    expect(() => new SessionManager({ prisma: counting.prisma, maxIdLength: 64, idLength: 64 })).not.toThrow();
+    for (const idLength of [33, 8]) {
+      const construct = () => new SessionManager({ prisma: ctx.counting.prisma, idLength });
+      expect(construct).toThrow(RangeError);
+      expect(construct).toThrow(new RegExp(`^idLength must be a whole number from 16 .* \\(32\\), got ${idLength}$`));
+    }
+    expect(() => new SessionManager({ prisma: ctx.counting.prisma, maxIdLength: 64, idLength: 64 })).not.toThrow();
   });
 
   test.each([
@@ -56,13 +54,13 @@ describe("ids", () => {
     ["SQL", "a' OR '1'='1"],
     ["non-ASCII", "ａｂｃ"],
   ])("a supplied id with %s is refused before any SQL", async (_label, id) => {
-    counting.statements.length = 0;
+    ctx.counting.statements.length = 0;
     for (const call of [() => sessions.open(id, () => undefined), () => sessions.read(id), () => sessions.delete(id), () => sessions.rotate(id)]) {
       const error = await call().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidSessionIdError);
       expect((error as Error).message).toMatch(/^Invalid session ID: /);
     }
-    expect(counting.statements).toEqual([]);
+    expect(ctx.counting.statements).toEqual([]);
   });
 });
 
@@ -83,7 +81,7 @@ describe("create, open, read, delete", () => {
     expect(error).toBeInstanceOf(SessionNotFoundError);
     expect(error).toMatchObject({ message: "Object does not exist in the data store", sessionId: id });
     await expect(sessions.read(id)).rejects.toBeInstanceOf(SessionNotFoundError);
-    expect(await storedRow(pool, id)).toBeUndefined();
+    expect(await storedRow(ctx.admin, id)).toBeUndefined();
   });
 
   test("nested changes are saved, and types survive", async () => {
@@ -102,22 +100,22 @@ describe("create, open, read, delete", () => {
 
   test("an unchanged session costs no UPDATE: BEGIN, SELECT ... FOR UPDATE, COMMIT", async () => {
     const { id } = await sessions.create({ user: "ann", deep: { list: [1, 2, 3] } });
-    counting.statements.length = 0;
+    ctx.counting.statements.length = 0;
     await sessions.open(id, (session) => {
       void session.data.deep.list.length;
       session.data.user = "ann"; // same value: not a change
     });
-    expect(counting.statements.filter((s) => /^\s*UPDATE/i.test(s))).toEqual([]);
-    expect(counting.statements.map((s) => s.trim().split(/\s+/)[0]!.toUpperCase())).toEqual(["BEGIN", "SELECT", "COMMIT"]);
+    expect(ctx.counting.statements.filter((s) => /^\s*UPDATE/i.test(s))).toEqual([]);
+    expect(ctx.counting.statements.map((s) => s.trim().split(/\s+/)[0]!.toUpperCase())).toEqual(["BEGIN", "SELECT", "COMMIT"]);
   });
 
   test("a changed session costs exactly one UPDATE", async () => {
     const { id } = await sessions.create({ n: 1 });
-    counting.statements.length = 0;
+    ctx.counting.statements.length = 0;
     await sessions.open(id, (session) => {
       session.data.n = 2;
     });
-    expect(counting.statements.filter((s) => /^\s*UPDATE/i.test(s))).toHaveLength(1);
+    expect(ctx.counting.statements.filter((s) => /^\s*UPDATE/i.test(s))).toHaveLength(1);
   });
 
   test("status follows the seed: synced, modified (deeply), deleted", async () => {
@@ -146,7 +144,7 @@ describe("create, open, read, delete", () => {
     const { id } = await sessions.create();
     await expect(sessions.delete(id)).resolves.toBe(true);
     await expect(sessions.delete(id)).resolves.toBe(false);
-    expect(await storedRow(pool, id)).toBeUndefined();
+    expect(await storedRow(ctx.admin, id)).toBeUndefined();
   });
 });
 
@@ -159,9 +157,9 @@ describe("_session_id is read-only", () => {
   ])("%s is a typed error and writes to no row", async (_label, attempt) => {
     const victim = await sessions.create({ owner: "victim" });
     const { id } = await sessions.create({ owner: "attacker" });
-    const before = await storedRow(pool, victim.id);
+    const before = await storedRow(ctx.admin, victim.id);
     await expect(sessions.open(id, (s) => void attempt(s))).rejects.toBeInstanceOf(ReadOnlyFieldError);
-    expect(await storedRow(pool, victim.id)).toEqual(before);
+    expect(await storedRow(ctx.admin, victim.id)).toEqual(before);
     expect((await sessions.read(id)).data).toEqual({ owner: "attacker", _session_id: id });
   });
 });
@@ -178,9 +176,9 @@ describe("clear, delete and flush inside a unit of work", () => {
     await sessions.open(id, async (s) => {
       s.delete();
       s.delete();
-      expect(await storedRow(pool, id)).toBeDefined();
+      expect(await storedRow(ctx.admin, id)).toBeDefined();
     });
-    expect(await storedRow(pool, id)).toBeUndefined();
+    expect(await storedRow(ctx.admin, id)).toBeUndefined();
   });
 
   test("flush clears and deletes", async () => {
@@ -189,7 +187,7 @@ describe("clear, delete and flush inside a unit of work", () => {
       s.flush();
       expect(s.data).toEqual({ _session_id: id });
     });
-    expect(await storedRow(pool, id)).toBeUndefined();
+    expect(await storedRow(ctx.admin, id)).toBeUndefined();
   });
 
   test.each([
@@ -198,7 +196,7 @@ describe("clear, delete and flush inside a unit of work", () => {
     ["a nested write", (s: Session) => s.data["nested"].push(1)],
   ])("%s after delete is SessionDeletedError; nothing is removed or resurrected", async (_label, write) => {
     const { id } = await sessions.create({ nested: [] });
-    const before = await storedRow(pool, id);
+    const before = await storedRow(ctx.admin, id);
     const error = await sessions
       .open(id, (s) => {
         s.delete();
@@ -206,7 +204,7 @@ describe("clear, delete and flush inside a unit of work", () => {
       })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SessionDeletedError);
-    expect(await storedRow(pool, id)).toEqual(before);
+    expect(await storedRow(ctx.admin, id)).toEqual(before);
   });
 });
 
@@ -224,11 +222,11 @@ describe("failures roll back and reach the caller", () => {
   });
 
   test("a failed save (payload too large) keeps the committed data", async () => {
-    const small = new SessionManager({ prisma: counting.prisma, maxPayloadBytes: 200 });
+    const small = new SessionManager({ prisma: ctx.counting.prisma, maxPayloadBytes: 200 });
     const { id } = await small.create({ n: 1 });
-    const before = await storedRow(pool, id);
+    const before = await storedRow(ctx.admin, id);
     await expect(small.open(id, (s) => void (s.data.big = "x".repeat(500)))).rejects.toBeInstanceOf(PayloadTooLargeError);
-    expect(await storedRow(pool, id)).toEqual(before);
+    expect(await storedRow(ctx.admin, id)).toEqual(before);
   });
 
   test.each([
@@ -236,12 +234,12 @@ describe("failures roll back and reach the caller", () => {
     ["NULL", null],
   ])("a stored payload that is %s is CorruptPayloadError and stays as it was", async (_label, payload) => {
     const id = randomId();
-    await pool.query("INSERT INTO sessions (id, a_session) VALUES ($1, $2)", [id, payload]);
+    await ctx.admin.query("INSERT INTO sessions (id, a_session) VALUES ($1, $2)", [id, payload]);
     const error = await sessions.open(id, () => undefined).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptPayloadError);
     expect(error).toMatchObject({ sessionId: id });
     await expect(sessions.read(id)).rejects.toBeInstanceOf(CorruptPayloadError);
-    expect((await storedRow(pool, id))?.a_session).toBe(payload);
+    expect((await storedRow(ctx.admin, id))?.a_session).toBe(payload);
   });
 
   test("a session used after its unit of work ended is SessionClosedError", async () => {
@@ -257,7 +255,7 @@ describe("failures roll back and reach the caller", () => {
 
 describe("options", () => {
   test("a manager built on an existing store does not close it", async () => {
-    const store = new PostgresStore({ datasourceUrl: testDatabaseUrl() });
+    const store = new PostgresStore({ datasourceUrl: ctx.url });
     const manager = new SessionManager({ store });
     const { id } = await manager.create();
     await manager.close();
@@ -266,9 +264,11 @@ describe("options", () => {
   });
 
   test("store options next to `store` are refused", () => {
-    const store = new PostgresStore({ datasourceUrl: testDatabaseUrl() });
-    expect(() => new SessionManager({ store, tableName: "other" })).toThrow(/tableName/);
+    const store = new PostgresStore({ datasourceUrl: ctx.url });
+    expect(() => new SessionManager({ store, tableName: "other" })).toThrow(TypeError);
+    expect(() => new SessionManager({ store, tableName: "other" })).toThrow(/^With `store`, set tableName on the store instead$/);
     expect(() => new SessionManager({ store, lockTimeout: -5 })).toThrow(RangeError);
+    expect(() => new SessionManager({ store, lockTimeout: -5 })).toThrow(/^lockTimeout must be /);
     return store.close();
   });
 });

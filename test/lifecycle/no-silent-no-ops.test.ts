@@ -1,24 +1,17 @@
-import type pg from "pg";
 import { LockTimeoutError, SessionClosedError, SessionManager, SessionNotFoundError, SessionReentryError, type Session } from "../../src/index.ts";
-import { adminPool, createTable, newPrismaClient, randomId, type TestPrismaClient } from "../support/database.ts";
+import { randomId } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 // Lifecycle calls that used to resolve and do nothing (or something else than asked): each now does
 // what it says or fails with a typed error.
 
-let pool: pg.Pool;
-let prisma: TestPrismaClient;
-let table: string;
+let ctx: TestContext;
 let sessions: SessionManager;
 beforeAll(async () => {
-  pool = adminPool();
-  prisma = newPrismaClient();
-  table = await createTable(pool, "noop");
-  sessions = new SessionManager({ prisma, tableName: table });
+  ctx = await initTest({ table: "noop" });
+  sessions = new SessionManager({ prisma: ctx.prisma, tableName: ctx.table });
 });
-afterAll(async () => {
-  await prisma.$disconnect();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 const lockTimeoutIn = async (tx: { $queryRawUnsafe<T>(sql: string): Promise<T> }) =>
   (await tx.$queryRawUnsafe<Array<{ lock_timeout: string }>>("SHOW lock_timeout"))[0]!.lock_timeout;
@@ -26,9 +19,9 @@ const lockTimeoutIn = async (tx: { $queryRawUnsafe<T>(sql: string): Promise<T> }
 describe("lockTimeout inside the caller's transaction", () => {
   test("the caller's own lock_timeout is back once the row is locked", async () => {
     const { id } = await sessions.create({ n: 0 });
-    const seen = await prisma.$transaction(async (tx) => {
+    const seen = await ctx.prisma.$transaction(async (tx) => {
       await tx.$executeRawUnsafe("SET LOCAL lock_timeout = '7s'");
-      const inner = new SessionManager({ prisma: tx, tableName: table, lockTimeout: 150 });
+      const inner = new SessionManager({ prisma: tx, tableName: ctx.table, lockTimeout: 150 });
       const during = await inner.open(id, async (s) => {
         s.data["n"] = 1;
         return lockTimeoutIn(tx);
@@ -40,8 +33,8 @@ describe("lockTimeout inside the caller's transaction", () => {
   });
 
   test("...also when the session does not exist, and without a setting of the caller's", async () => {
-    const after = await prisma.$transaction(async (tx) => {
-      const inner = new SessionManager({ prisma: tx, tableName: table, lockTimeout: 150 });
+    const after = await ctx.prisma.$transaction(async (tx) => {
+      const inner = new SessionManager({ prisma: tx, tableName: ctx.table, lockTimeout: 150 });
       await expect(inner.open(randomId(), () => undefined)).rejects.toBeInstanceOf(SessionNotFoundError);
       return lockTimeoutIn(tx);
     });
@@ -53,8 +46,8 @@ describe("lockTimeout inside the caller's transaction", () => {
     let release!: () => void;
     const holding = sessions.open(id, () => new Promise<void>((resolve) => (release = resolve)));
     await waitUntilLocked(id);
-    const waited = prisma.$transaction(async (tx) => {
-      const inner = new SessionManager({ prisma: tx, tableName: table, lockTimeout: 150 });
+    const waited = ctx.prisma.$transaction(async (tx) => {
+      const inner = new SessionManager({ prisma: tx, tableName: ctx.table, lockTimeout: 150 });
       await inner.open(id, () => undefined);
     });
     await expect(waited).rejects.toBeInstanceOf(LockTimeoutError);
@@ -128,7 +121,7 @@ describe("a session kept past its unit of work", () => {
 test("re-entry is recognised whatever the spelling of the table: sessions, public.sessions", async () => {
   const { id } = await sessions.create({});
   // lockTimeout bounds the wait that re-entry detection exists to prevent, should it not fire.
-  const qualified = new SessionManager({ prisma, tableName: `public.${table}`, lockTimeout: 2000 });
+  const qualified = new SessionManager({ prisma: ctx.prisma, tableName: `public.${ctx.table}`, lockTimeout: 2000 });
   const inner = await sessions.open(id, () => qualified.open(id, () => "entered").catch((error: unknown) => error));
   expect(inner).toBeInstanceOf(SessionReentryError);
 });
@@ -144,9 +137,9 @@ function catchError(fn: () => unknown): unknown {
 
 async function waitUntilLocked(id: string): Promise<void> {
   for (;;) {
-    const { rows } = await pool.query(
+    const { rows } = await ctx.admin.query(
       `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = $1 AND l.mode = 'RowShareLock'`,
-      [table],
+      [ctx.table],
     );
     if (rows[0].n > 0) return;
     await new Promise((resolve) => setImmediate(resolve));

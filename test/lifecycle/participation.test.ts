@@ -1,25 +1,20 @@
-import type pg from "pg";
 import { SessionManager } from "../../src/index.ts";
-import { adminPool, newPrismaClient, storedRow, type TestPrismaClient } from "../support/database.ts";
+import { storedRow } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
-let pool: pg.Pool;
-let prisma: TestPrismaClient;
-beforeAll(() => {
-  pool = adminPool();
-  prisma = newPrismaClient();
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest();
 });
-afterAll(async () => {
-  await prisma.$disconnect();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 test("with the caller's transaction client, units of work join the caller's transaction", async () => {
-  const outside = new SessionManager({ prisma });
+  const outside = new SessionManager({ prisma: ctx.prisma });
   const { id } = await outside.create({ n: 0 });
   const rollback = new Error("caller rolls back");
   let created = "";
   await expect(
-    prisma.$transaction(async (tx) => {
+    ctx.prisma.$transaction(async (tx) => {
       const inside = new SessionManager({ prisma: tx });
       await inside.open(id, (s) => void (s.data.n = 1));
       created = (await inside.create({ fresh: true })).id;
@@ -29,9 +24,9 @@ test("with the caller's transaction client, units of work join the caller's tran
     }),
   ).rejects.toBe(rollback);
   expect((await outside.read(id)).data.n).toBe(0);
-  expect(await storedRow(pool, created)).toBeUndefined();
+  expect(await storedRow(ctx.admin, created)).toBeUndefined();
 
-  await prisma.$transaction(async (tx) => {
+  await ctx.prisma.$transaction(async (tx) => {
     await new SessionManager({ prisma: tx }).open(id, (s) => void (s.data.n = 2));
   });
   expect((await outside.read(id)).data.n).toBe(2);

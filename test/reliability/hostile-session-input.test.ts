@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import type { SessionData } from "express-session";
 import fc from "fast-check";
-import type pg from "pg";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import {
   CorruptPayloadError,
@@ -16,11 +15,12 @@ import {
 } from "../../src/index.ts";
 import { Canary } from "../support/canary.ts";
 import { checkProperty, propertyTimeout } from "../support/check-property.ts";
-import { adminPool, createTable, randomId, testDatabaseUrl } from "../support/database.ts";
+import { randomId } from "../support/database.ts";
 import { mustRefuse } from "../support/fidelity-oracle.ts";
 import { hostileId, hostilePayload, hostileText, hostileValue } from "../support/hostile-arbitraries.ts";
 import { preview } from "../support/preview.ts";
 import { assertNoPrototypeGrew, assertPlainData, assertPrototypesUntouched } from "../support/prototype-guard.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 // Property-based: the lifecycle API (create / open / read) and the express-session adapter (get / set)
 // with hostile ids and hostile payloads (deep nesting, huge strings, lone surrogates, NUL, `__proto__`,
@@ -41,13 +41,11 @@ const BATCH = 25;
 const RUNS = 400; // 400 × 25 = 10 000 cases
 const maxPayloadBytes = 1024 * 1024;
 
-let pool: pg.Pool;
-beforeAll(() => {
-  pool = adminPool();
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest();
 });
-afterAll(async () => {
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 interface Fixture {
   table: string;
@@ -57,10 +55,10 @@ interface Fixture {
 }
 
 async function fixture(): Promise<Fixture> {
-  const table = await createTable(pool, "fuzz");
-  const canary = await Canary.plant(pool, table);
+  const table = await ctx.newTable("fuzz");
+  const canary = await Canary.plant(ctx.admin, table);
   // Room for a whole batch: waiting for a connection is pool-exhaustion.test.ts's subject, not this one's.
-  const store = new PostgresStore({ datasourceUrl: testDatabaseUrl(), tableName: table, maxPayloadBytes, pool: { max: 15, connectionTimeoutMillis: 30_000 }, maxWait: 30_000, timeout: 30_000 });
+  const store = new PostgresStore({ datasourceUrl: ctx.url, tableName: table, maxPayloadBytes, pool: { max: 15, connectionTimeoutMillis: 30_000 }, maxWait: 30_000, timeout: 30_000 });
   return {
     table,
     canary,
@@ -138,7 +136,7 @@ interface StoredCheck {
 /** Reads every row the batch's checks name in one statement and compares each with its expectation. */
 async function verifyStored(table: string, checks: StoredCheck[]): Promise<void> {
   if (checks.length === 0) return;
-  const { rows } = await pool.query(`SELECT id::text AS id, a_session FROM "${table}" WHERE id = ANY($1::bpchar[])`, [checks.map((c) => c.key)]);
+  const { rows } = await ctx.admin.query(`SELECT id::text AS id, a_session FROM "${table}" WHERE id = ANY($1::bpchar[])`, [checks.map((c) => c.key)]);
   const stored = new Map<string, string>(rows.map((row) => [row.id, row.a_session]));
   for (const check of checks) {
     const text = stored.get(check.key);
@@ -450,7 +448,7 @@ test("hostile stored payloads: read, open and the adapter's get decode them or f
         async (batch) => {
           // PostgreSQL text holds no NUL: no program can have stored those texts.
           const rows = batch.filter((c) => c.text === null || !c.text.includes("\0")).map((c) => ({ ...c, id: randomId() }));
-          await pool.query(`INSERT INTO "${table}" (id, a_session) SELECT * FROM unnest($1::text[], $2::text[])`, [
+          await ctx.admin.query(`INSERT INTO "${table}" (id, a_session) SELECT * FROM unnest($1::text[], $2::text[])`, [
             rows.map((r) => r.id),
             rows.map((r) => r.text),
           ]);

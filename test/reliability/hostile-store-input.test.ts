@@ -1,12 +1,12 @@
 import fc from "fast-check";
-import type pg from "pg";
 import { CorruptPayloadError, DuplicateSessionIdError, InvalidSessionIdError, PayloadTooLargeError, PostgresStore, SessionNotFoundError, SessionStoreError, type SessionRecord, type StoreTransaction } from "../../src/index.ts";
 import { parseTableName } from "../../src/table/table-name.ts";
 import { Canary } from "../support/canary.ts";
 import { checkProperty, propertyTimeout } from "../support/check-property.ts";
-import { adminPool, createTable, newPrismaClient, randomId, testDatabaseUrl, type TestPrismaClient } from "../support/database.ts";
+import { randomId } from "../support/database.ts";
 import { hostileId, hostileTableName, hostileText, hugeText } from "../support/hostile-arbitraries.ts";
 import { preview } from "../support/preview.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 // Property-based: PostgresStore's four operations with hostile ids and payloads (on the store's own
 // node-postgres connection), and the store's constructor with hostile table names (on a PrismaClient
@@ -21,16 +21,11 @@ const BATCH = 25;
 const RUNS = 400; // 400 × 25 = 10 000 cases
 const maxPayloadBytes = 1024 * 1024;
 
-let pool: pg.Pool;
-let prisma: TestPrismaClient;
-beforeAll(() => {
-  pool = adminPool();
-  prisma = newPrismaClient();
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest();
 });
-afterAll(async () => {
-  await prisma.$disconnect();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 type Op = "insert" | "update" | "materialize" | "remove";
 interface StoreCase {
@@ -98,9 +93,9 @@ async function run(store: PostgresStore | StoreTransaction, c: StoreCase): Promi
 }
 
 test("PostgresStore insert/update/materialize/remove: hostile ids and payloads get the model's result or its typed error; nothing is injected", async () => {
-  const table = await createTable(pool, "fuzz");
-  const canary = await Canary.plant(pool, table);
-  const store = new PostgresStore({ datasourceUrl: testDatabaseUrl(), tableName: table, maxPayloadBytes, pool: { max: 15, connectionTimeoutMillis: 30_000 } });
+  const table = await ctx.newTable("fuzz");
+  const canary = await Canary.plant(ctx.admin, table);
+  const store = new PostgresStore({ datasourceUrl: ctx.url, tableName: table, maxPayloadBytes, pool: { max: 15, connectionTimeoutMillis: 30_000 } });
   const model = new Map<string, string | null>();
   const outcomes: Record<string, number> = {};
   let cases = 0;
@@ -146,7 +141,7 @@ test("PostgresStore insert/update/materialize/remove: hostile ids and payloads g
       { seed: 1_193_455_027, numRuns: RUNS },
     );
     // The table holds exactly what the model says, byte for byte.
-    const { rows } = await pool.query(`SELECT id::text AS id, a_session FROM "${table}" WHERE id <> $1`, [canary.id]);
+    const { rows } = await ctx.admin.query(`SELECT id::text AS id, a_session FROM "${table}" WHERE id <> $1`, [canary.id]);
     expect(new Map(rows.map((row) => [row.id as string, row.a_session as string | null]))).toEqual(model);
     console.log(`PostgresStore fuzz: ${cases} cases, ${canary.checks} canary checks, ${model.size} rows at the end\n${JSON.stringify(outcomes, null, 2)}`);
     expect(cases).toBeGreaterThanOrEqual(10_000);
@@ -163,8 +158,8 @@ const isValidTableName = (name: unknown) =>
   name === null || name === undefined || (typeof name === "string" && name.split(".").length <= 2 && name.split(".").every((part) => identifier.test(part)));
 
 test("table names: hostile names are a TypeError before any SQL; valid ones work or fail typed; nothing is injected", async () => {
-  const table = await createTable(pool, "fuzz");
-  const canary = await Canary.plant(pool, table);
+  const table = await ctx.newTable("fuzz");
+  const canary = await Canary.plant(ctx.admin, table);
   // Valid names of relations that exist but are not sessions tables, and of this run's own tables.
   const existing = [table, `public.${table}`, canary.table, "sessions", "pg_class", "pg_catalog.pg_class", "information_schema.tables", "pg_stat_activity"];
   const outcomes: Record<string, number> = {};
@@ -181,7 +176,7 @@ test("table names: hostile names are a TypeError before any SQL; valid ones work
             batch.map(async ({ name, op, inTransaction }) => {
               let store: PostgresStore;
               try {
-                store = new PostgresStore({ prisma, tableName: name as string });
+                store = new PostgresStore({ prisma: ctx.prisma, tableName: name as string });
               } catch (error) {
                 cases += 1;
                 if (!(error instanceof TypeError)) throw new Error(`tableName ${preview(name)}: expected a TypeError, got ${String(error)}`);

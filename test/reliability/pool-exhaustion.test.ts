@@ -1,30 +1,28 @@
 import type { SessionData } from "express-session";
-import type pg from "pg";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { SessionManager, TransactionTimeoutError, type SessionManagerOptions } from "../../src/index.ts";
-import { adminPool, deferred, eventually, randomId, testDatabaseUrl } from "../support/database.ts";
+import { deferred, eventually, randomId } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 // More units of work than pool connections: they queue and finish, or fail with TransactionTimeoutError
 // once they have waited `maxWait` for a connection. Never a deadlock, never a hang, never a leaked
 // connection. Each manager gets an application_name, so its connections can be counted in PostgreSQL.
 
-let pool: pg.Pool;
-beforeAll(() => {
-  pool = adminPool();
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest();
 });
-afterAll(async () => {
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 function managerWith(options: Omit<SessionManagerOptions, "datasourceUrl">): { sessions: SessionManager; name: string } {
   const name = `exhaust_${randomId().slice(0, 10)}`;
-  const url = new URL(testDatabaseUrl());
+  const url = new URL(ctx.url);
   url.searchParams.set("application_name", name);
   return { sessions: new SessionManager({ datasourceUrl: url.toString(), ...options }), name };
 }
 
 async function connectionsOf(name: string): Promise<{ total: number; inTransaction: number }> {
-  const { rows } = await pool.query(
+  const { rows } = await ctx.admin.query(
     "SELECT count(*)::int AS total, count(*) FILTER (WHERE state LIKE 'idle in transaction%')::int AS in_tx FROM pg_stat_activity WHERE application_name = $1",
     [name],
   );
@@ -149,7 +147,7 @@ test("units that open another session while every connection is held fail after 
 
 test("statements outside a unit of work wait for a connection at most pool.connectionTimeoutMillis, then TransactionTimeoutError", async () => {
   const connectionTimeoutMillis = 300;
-  const url = new URL(testDatabaseUrl());
+  const url = new URL(ctx.url);
   const sessions = new SessionManager({ datasourceUrl: url.toString(), pool: { max: 1, connectionTimeoutMillis } });
   const adapter = new PgSessionStore({ store: sessions.store, pruneSessionInterval: false });
   try {

@@ -1,29 +1,23 @@
 import type { SessionData } from "express-session";
-import type pg from "pg";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { CorruptPayloadError, InvalidSessionIdError, SessionManager, SessionStoreError } from "../../src/index.ts";
-import { adminPool, createTable, newPrismaClient, type TestPrismaClient } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 // Three ways hostile keys and ids got past the session's guards, found by the hostile-input properties
 // and fixed: `__proto__` assigned into session data, an own `__proto__` key in an express session, and
 // ids with unpaired surrogates under hashIds.
 
-let pool: pg.Pool;
-let prisma: TestPrismaClient;
-beforeAll(() => {
-  pool = adminPool();
-  prisma = newPrismaClient();
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest();
 });
-afterAll(async () => {
-  await prisma.$disconnect();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 /** A request body as express.json() parses it: JSON.parse makes `__proto__` an own key. */
 const body = () => JSON.parse('{"__proto__": {"isAdmin": true}, "name": "ann"}') as Record<string, unknown>;
 
 test("open: Object.assign(s.data, parsedBody) with a __proto__ key neither gives the session a prototype nor corrupts its values", async () => {
-  const sessions = new SessionManager({ prisma, tableName: await createTable(pool, "proto") });
+  const sessions = new SessionManager({ prisma: ctx.prisma, tableName: await ctx.newTable("proto") });
   const since = new Date("2026-11-25T09:30:00Z");
   const { id } = await sessions.create({ since, cart: new Map([["sku-1", 2]]) });
   // The session's data refuses a new prototype (its setPrototypeOf trap), but `data.__proto__ = x` goes
@@ -52,7 +46,7 @@ test("open: Object.assign(s.data, parsedBody) with a __proto__ key neither gives
 });
 
 test("adapter: a session with an own __proto__ key is refused with CorruptPayloadError, not saved without it", async () => {
-  const store = new PgSessionStore({ prisma, tableName: await createTable(pool, "proto"), pruneSessionInterval: false });
+  const store = new PgSessionStore({ prisma: ctx.prisma, tableName: await ctx.newTable("proto"), pruneSessionInterval: false });
   const session = Object.assign(body(), { loginAt: new Date("2026-11-25T09:30:00Z"), cookie: { originalMaxAge: 60_000, expires: null } });
   // toStoredSession copies keys with `plain[key] = ...`: the own __proto__ key becomes the copy's
   // prototype, drops out of the stored data, and superjson no longer sees a plain object (the Date
@@ -72,7 +66,7 @@ test("adapter: a session with an own __proto__ key is refused with CorruptPayloa
 });
 
 test("hashIds: two different session ids never share a session (ids that are not well-formed UTF-16 included)", async () => {
-  const store = new PgSessionStore({ prisma, tableName: await createTable(pool, "proto"), hashIds: true, pruneSessionInterval: false });
+  const store = new PgSessionStore({ prisma: ctx.prisma, tableName: await ctx.newTable("proto"), hashIds: true, pruneSessionInterval: false });
   const session = { user: "ann", cookie: { originalMaxAge: 60_000, expires: null } } as unknown as SessionData;
   // UTF-8 encoding (which the hash input goes through) turns each lone surrogate into U+FFFD.
   // Refused outright (what the store does now), or stored under a key no other id can reach.

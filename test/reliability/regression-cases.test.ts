@@ -1,30 +1,23 @@
 import type { SessionData } from "express-session";
-import type pg from "pg";
 import { Decimal } from "@prisma/client-runtime-utils";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { CorruptPayloadError, SessionManager } from "../../src/index.ts";
-import { adminPool, createTable, newPrismaClient, type TestPrismaClient } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 // Counterexamples the property tests found, kept as fixed cases so `npm test` checks them on every run
 // whatever the seeds. (Those about `__proto__` keys and hashed ids with unpaired surrogates are in
 // prototype-keys.test.ts.) Add each new one here with the date and the seed that found it.
 
-let pool: pg.Pool;
-let prisma: TestPrismaClient;
+let ctx: TestContext;
 let sessions: SessionManager;
 let adapter: PgSessionStore;
 beforeAll(async () => {
-  pool = adminPool();
-  prisma = newPrismaClient();
-  const tableName = await createTable(pool, "regress");
-  sessions = new SessionManager({ prisma, tableName });
-  adapter = new PgSessionStore({ prisma, tableName, pruneSessionInterval: false });
+  ctx = await initTest({ table: "regress" });
+  sessions = new SessionManager({ prisma: ctx.prisma, tableName: ctx.table });
+  adapter = new PgSessionStore({ prisma: ctx.prisma, tableName: ctx.table, pruneSessionInterval: false });
+  ctx.cleanup(() => adapter.close());
 });
-afterAll(async () => {
-  await adapter.close();
-  await prisma.$disconnect();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 const cookie = { originalMaxAge: 3_600_000, expires: null, httpOnly: true, path: "/" };
 
@@ -46,7 +39,7 @@ test("an invalid Date inside a session comes back as an invalid Date (adapter an
 });
 
 test("a Decimal from a Prisma query result is stored and comes back as a Decimal", async () => {
-  const [row] = await prisma.$queryRawUnsafe<Array<{ price: unknown }>>("SELECT 19.99::numeric AS price");
+  const [row] = await ctx.prisma.$queryRawUnsafe<Array<{ price: unknown }>>("SELECT 19.99::numeric AS price");
   expect(Decimal.isDecimal(row!.price)).toBe(true);
   await adapter.set("regress-decimal", { cookie, cart: { price: row!.price } } as unknown as SessionData);
   const viaAdapter = ((await adapter.get("regress-decimal")) as unknown as { cart: { price: Decimal } }).cart.price;

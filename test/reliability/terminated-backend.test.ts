@@ -1,7 +1,7 @@
-import type pg from "pg";
 import { SessionManager, StoreUnavailableError } from "../../src/index.ts";
-import { adminPool, deferred, eventually, randomId, storedRow, testDatabaseUrl } from "../support/database.ts";
+import { deferred, eventually, randomId, storedRow } from "../support/database.ts";
 import { FaultProxy } from "../support/fault-proxy.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 // A backend that PostgreSQL terminates (fast shutdown, pg_terminate_backend, an idle-session timeout)
 // sends FATAL 57P01 and closes the connection. Whatever the library was doing with that connection, the
@@ -9,21 +9,19 @@ import { FaultProxy } from "../support/fault-proxy.ts";
 // process lives on: an 'error' event on a node-postgres client that nobody listens to is an uncaught
 // exception, and Jest reports it as this test's failure.
 
-let pool: pg.Pool;
+let ctx: TestContext;
 let proxy: FaultProxy;
 beforeAll(async () => {
-  pool = adminPool();
-  const direct = new URL(testDatabaseUrl());
+  ctx = await initTest();
+  const direct = new URL(ctx.url);
   proxy = await FaultProxy.start(Number(direct.port || 5432), direct.hostname);
+  ctx.cleanup(() => proxy.close());
 });
-afterAll(async () => {
-  await proxy.close();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 /** The test database's URL, through the fault proxy when asked, with an application_name to find its backends. */
 function urlOf(name: string, throughProxy: boolean): string {
-  const url = new URL(testDatabaseUrl());
+  const url = new URL(ctx.url);
   if (throughProxy) {
     url.hostname = "127.0.0.1";
     url.port = String(proxy.port);
@@ -32,7 +30,7 @@ function urlOf(name: string, throughProxy: boolean): string {
   return url.toString();
 }
 
-const counterOf = async (id: string) => JSON.parse((await storedRow(pool, id))!.a_session!).json.n as number;
+const counterOf = async (id: string) => JSON.parse((await storedRow(ctx.admin, id))!.a_session!).json.n as number;
 
 test("terminated while the unit of work holds its connection (idle in transaction): StoreUnavailableError, nothing written", async () => {
   const name = `term_${randomId().slice(0, 10)}`;
@@ -50,7 +48,7 @@ test("terminated while the unit of work holds its connection (idle in transactio
       .catch((error: unknown) => error);
     await inside.promise;
     await eventually(async () => {
-      const { rows } = await pool.query(
+      const { rows } = await ctx.admin.query(
         "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'",
         [name],
       );
@@ -58,7 +56,7 @@ test("terminated while the unit of work holds its connection (idle in transactio
     });
     // The FATAL reaches the client while nothing runs on it: only an error listener stands between it
     // and an uncaught exception. Give it the time to arrive before the unit continues.
-    await eventually(async () => (await pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'", [name])).rows[0].n === 0);
+    await eventually(async () => (await ctx.admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'", [name])).rows[0].n === 0);
     terminated.resolve();
     expect(await unit).toBeInstanceOf(StoreUnavailableError);
     expect(await counterOf(id)).toBe(0);

@@ -1,4 +1,4 @@
-import { apacheSessionSerializer, CorruptPayloadError, createFormatDetectingSerializer, superjsonSerializer } from "../../src/index.ts";
+import { apacheSessionSerializer, CorruptPayloadError, createFormatDetectingSerializer, superjsonSerializer, UnsupportedValueError } from "../../src/index.ts";
 import { encode } from "../../src/serialization/codec.ts";
 
 // What the Apache::Session writer refuses (values Perl cannot hold faithfully), each named by its key
@@ -49,6 +49,7 @@ test("nesting deeper than 1000 levels is refused", () => {
   let deep: Record<string, unknown> = {};
   const top = deep;
   for (let i = 0; i < 1500; i++) deep = deep["d"] = {};
+  expect(() => apacheSessionSerializer.serialize(top)).toThrow(UnsupportedValueError);
   expect(() => apacheSessionSerializer.serialize(top)).toThrow(/nested more than 1000/);
 });
 

@@ -44,7 +44,10 @@ test("data the serializer cannot encode is CorruptPayloadError with the cause", 
   cyclic["self"] = { cyclic };
   const throwing: Serializer = { serialize: () => JSON.stringify(cyclic), deserialize: JSON.parse };
   expect(() => encode(throwing, {}, context)).toThrow(CorruptPayloadError);
+  // The cause is the serializer's own error (JSON.stringify's TypeError for the cycle).
+  expect(thrownBy(() => encode(throwing, {}, context)).cause).toBeInstanceOf(TypeError);
   const notText: Serializer = { serialize: () => 42 as unknown as string, deserialize: JSON.parse };
+  expect(() => encode(notText, {}, context)).toThrow(CorruptPayloadError);
   expect(() => encode(notText, {}, context)).toThrow(/returned number/);
 });
 
@@ -53,3 +56,13 @@ test("deserialization never pollutes Object.prototype", () => {
   decode(superjsonSerializer, text, context);
   expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
 });
+
+/** The error `fn` throws (fails the test when it throws none). */
+function thrownBy(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a throw");
+}

@@ -1,4 +1,3 @@
-import type pg from "pg";
 import {
   DuplicateSessionIdError,
   InvalidSessionIdError,
@@ -7,95 +6,91 @@ import {
   PostgresStore,
   SessionNotFoundError,
 } from "../../src/index.ts";
-import { adminPool, randomId, storedRow, testDatabaseUrl } from "../support/database.ts";
+import { randomId, storedRow } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
-let store: PostgresStore;
-let pool: pg.Pool;
-
-beforeAll(() => {
-  store = new PostgresStore({ datasourceUrl: testDatabaseUrl() });
-  pool = adminPool();
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest({ store: true });
 });
-afterAll(async () => {
-  await store.close();
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 describe("the seed's store contract", () => {
   test("insert then materialize returns what was stored", async () => {
     const id = randomId();
-    await store.insert({ id, serialized: "hello" });
+    await ctx.store.insert({ id, serialized: "hello" });
     const record = { id, serialized: null as string | null };
-    await expect(store.materialize(record)).resolves.toBe(record);
+    await expect(ctx.store.materialize(record)).resolves.toBe(record);
     expect(record.serialized).toBe("hello");
   });
 
   test("insert of an existing id is a typed duplicate error and leaves the row alone", async () => {
     const id = randomId();
-    await store.insert({ id, serialized: "first" });
-    const error = await store.insert({ id, serialized: "second" }).catch((e: unknown) => e);
+    await ctx.store.insert({ id, serialized: "first" });
+    const error = await ctx.store.insert({ id, serialized: "second" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuplicateSessionIdError);
     expect(error).toMatchObject({ name: "DuplicateSessionIdError", sessionId: id, table: "sessions" });
-    expect((error as Error).cause).toBeDefined();
-    expect((await storedRow(pool, id))?.a_session).toBe("first");
+    // The driver's own error (the store's own connection is node-postgres), with its SQLSTATE.
+    expect((error as Error).cause).toMatchObject({ code: "23505" });
+    expect((await storedRow(ctx.admin, id))?.a_session).toBe("first");
   });
 
   test("update changes the payload and reports one row", async () => {
     const id = randomId();
-    await store.insert({ id, serialized: "v1" });
-    await expect(store.update({ id, serialized: "v2" })).resolves.toBe(1);
-    expect((await storedRow(pool, id))?.a_session).toBe("v2");
+    await ctx.store.insert({ id, serialized: "v1" });
+    await expect(ctx.store.update({ id, serialized: "v2" })).resolves.toBe(1);
+    expect((await storedRow(ctx.admin, id))?.a_session).toBe("v2");
   });
 
   test("update of a missing id reports zero rows and creates nothing", async () => {
     const id = randomId();
-    await expect(store.update({ id, serialized: "v" })).resolves.toBe(0);
-    expect(await storedRow(pool, id)).toBeUndefined();
+    await expect(ctx.store.update({ id, serialized: "v" })).resolves.toBe(0);
+    expect(await storedRow(ctx.admin, id)).toBeUndefined();
   });
 
   test("materialize of a missing id raises the seed's not-found message", async () => {
     const id = randomId();
-    const error = await store.materialize({ id, serialized: null }).catch((e: unknown) => e);
+    const error = await ctx.store.materialize({ id, serialized: null }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SessionNotFoundError);
     expect(error).toMatchObject({ message: "Object does not exist in the data store", sessionId: id });
-    expect(await storedRow(pool, id)).toBeUndefined();
+    expect(await storedRow(ctx.admin, id)).toBeUndefined();
   });
 
   test("remove deletes the row and reports it; removing again reports zero", async () => {
     const id = randomId();
-    await store.insert({ id, serialized: "x" });
-    await expect(store.remove({ id })).resolves.toBe(1);
-    expect(await storedRow(pool, id)).toBeUndefined();
-    await expect(store.remove({ id })).resolves.toBe(0);
+    await ctx.store.insert({ id, serialized: "x" });
+    await expect(ctx.store.remove({ id })).resolves.toBe(1);
+    expect(await storedRow(ctx.admin, id)).toBeUndefined();
+    await expect(ctx.store.remove({ id })).resolves.toBe(0);
   });
 
   test("a NULL a_session round-trips as null", async () => {
     const id = randomId();
-    await store.insert({ id, serialized: null });
-    expect((await storedRow(pool, id))?.a_session).toBeNull();
-    const record = await store.materialize({ id, serialized: "not yet" });
+    await ctx.store.insert({ id, serialized: null });
+    expect((await storedRow(ctx.admin, id))?.a_session).toBeNull();
+    const record = await ctx.store.materialize({ id, serialized: "not yet" });
     expect(record.serialized).toBeNull();
   });
 
   test("a 1 MB payload round-trips unchanged", async () => {
     const id = randomId();
     const big = "é".repeat(512 * 1024) + "x".repeat(1024);
-    await store.insert({ id, serialized: big });
-    expect((await store.materialize({ id, serialized: null })).serialized).toBe(big);
+    await ctx.store.insert({ id, serialized: big });
+    expect((await ctx.store.materialize({ id, serialized: null })).serialized).toBe(big);
   });
 
   test("ids shorter than the column are kept as given (the seed's IDLength < 32)", async () => {
     const id = randomId().slice(0, 8);
-    await store.insert({ id, serialized: "short" });
-    expect((await store.materialize({ id, serialized: null })).serialized).toBe("short");
-    expect(await store.remove({ id })).toBe(1);
+    await ctx.store.insert({ id, serialized: "short" });
+    expect((await ctx.store.materialize({ id, serialized: null })).serialized).toBe("short");
+    expect(await ctx.store.remove({ id })).toBe(1);
   });
 
   test("quotes and semicolons in an id are data, not SQL", async () => {
     const id = `a'b";--${randomId().slice(0, 8)}`;
-    await store.insert({ id, serialized: "quoted" });
-    expect((await store.materialize({ id, serialized: null })).serialized).toBe("quoted");
-    const { rows } = await pool.query("SELECT count(*)::int AS n FROM sessions WHERE id = $1", [id]);
+    await ctx.store.insert({ id, serialized: "quoted" });
+    expect((await ctx.store.materialize({ id, serialized: null })).serialized).toBe("quoted");
+    const { rows } = await ctx.admin.query("SELECT count(*)::int AS n FROM sessions WHERE id = $1", [id]);
     expect(rows[0].n).toBe(1);
   });
 });
@@ -103,10 +98,10 @@ describe("the seed's store contract", () => {
 describe("bad input is a typed error and changes no row", () => {
   const canary = randomId();
   beforeAll(async () => {
-    await store.insert({ id: canary, serialized: "canary" });
+    await ctx.store.insert({ id: canary, serialized: "canary" });
   });
   afterEach(async () => {
-    expect(await storedRow(pool, canary)).toEqual({ id: canary, a_session: "canary" });
+    expect(await storedRow(ctx.admin, canary)).toEqual({ id: canary, a_session: "canary" });
   });
 
   test.each([
@@ -120,21 +115,23 @@ describe("bad input is a typed error and changes no row", () => {
     ["not a string", 42 as unknown as string],
   ])("id with %s", async (_label, id) => {
     for (const attempt of [
-      () => store.insert({ id, serialized: "x" }),
-      () => store.update({ id, serialized: "x" }),
-      () => store.materialize({ id, serialized: null }),
-      () => store.remove({ id }),
+      () => ctx.store.insert({ id, serialized: "x" }),
+      () => ctx.store.update({ id, serialized: "x" }),
+      () => ctx.store.materialize({ id, serialized: null }),
+      () => ctx.store.remove({ id }),
     ]) {
       await expect(attempt()).rejects.toBeInstanceOf(InvalidSessionIdError);
     }
   });
 
   test("a too-long id says how long the column is and how to widen it", async () => {
-    await expect(store.insert({ id: "f".repeat(40), serialized: "x" })).rejects.toThrow(/holds 32 \(char\(32\)\).*widen the column/);
+    const tooLong = ctx.store.insert({ id: "f".repeat(40), serialized: "x" });
+    await expect(tooLong).rejects.toThrow(InvalidSessionIdError);
+    await expect(tooLong).rejects.toThrow(/holds 32 \(char\(32\)\).*widen the column/);
   });
 
   test("the database's own length check is mapped too (maxIdLength larger than the column)", async () => {
-    const loose = new PostgresStore({ datasourceUrl: testDatabaseUrl(), maxIdLength: 64 });
+    const loose = new PostgresStore({ datasourceUrl: ctx.url, maxIdLength: 64 });
     try {
       const error = await loose.insert({ id: "f".repeat(40), serialized: "x" }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidSessionIdError);
@@ -148,14 +145,14 @@ describe("bad input is a typed error and changes no row", () => {
     ["a NUL byte", "a\0b"],
     ["an unpaired surrogate", "a\ud800b"],
   ])("payload with %s is refused instead of being altered", async (_label, serialized) => {
-    await expect(store.update({ id: canary, serialized })).rejects.toBeInstanceOf(CorruptPayloadError);
+    await expect(ctx.store.update({ id: canary, serialized })).rejects.toBeInstanceOf(CorruptPayloadError);
     const id = randomId();
-    await expect(store.insert({ id, serialized })).rejects.toBeInstanceOf(CorruptPayloadError);
-    expect(await storedRow(pool, id)).toBeUndefined();
+    await expect(ctx.store.insert({ id, serialized })).rejects.toBeInstanceOf(CorruptPayloadError);
+    expect(await storedRow(ctx.admin, id)).toBeUndefined();
   });
 
   test("a payload over maxPayloadBytes is refused", async () => {
-    const small = new PostgresStore({ datasourceUrl: testDatabaseUrl(), maxPayloadBytes: 1000 });
+    const small = new PostgresStore({ datasourceUrl: ctx.url, maxPayloadBytes: 1000 });
     try {
       await expect(small.update({ id: canary, serialized: "é".repeat(501) })).rejects.toBeInstanceOf(PayloadTooLargeError);
       await expect(small.update({ id: canary, serialized: "é".repeat(500) })).resolves.toBe(1);

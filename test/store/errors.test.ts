@@ -10,18 +10,17 @@ import {
   TransactionTimeoutError,
 } from "../../src/index.ts";
 import type pg from "pg";
-import { adminPool, deferred, newPrismaClient, randomId, testDatabaseUrl } from "../support/database.ts";
+import { adminPool, deferred, newPrismaClient, randomId } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
-let store: PostgresStore;
-beforeAll(() => {
-  store = new PostgresStore({ datasourceUrl: testDatabaseUrl() });
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest({ store: true });
 });
-afterAll(async () => {
-  await store.close();
-});
+afterAll(() => destroyTest(ctx));
 
 test("a missing table says to run the migrations", async () => {
-  const missing = new PostgresStore({ datasourceUrl: testDatabaseUrl(), tableName: "no_such_table" });
+  const missing = new PostgresStore({ datasourceUrl: ctx.url, tableName: "no_such_table" });
   try {
     const error = await missing.materialize({ id: randomId(), serialized: null }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TableNotFoundError);
@@ -49,7 +48,7 @@ test("a server that refuses connections is StoreUnavailableError, quickly", asyn
 });
 
 test("a database that does not exist is StoreUnavailableError", async () => {
-  const url = new URL(testDatabaseUrl());
+  const url = new URL(ctx.url);
   url.pathname = "/no_such_database_here";
   const down = new PostgresStore({ datasourceUrl: url.toString() });
   try {
@@ -61,17 +60,17 @@ test("a database that does not exist is StoreUnavailableError", async () => {
 
 test("waiting longer than lock_timeout is LockTimeoutError naming the session", async () => {
   const id = randomId();
-  await store.insert({ id, serialized: "x" });
+  await ctx.store.insert({ id, serialized: "x" });
   const locked = deferred();
   const release = deferred();
-  const holder = store.transaction(async (tx) => {
+  const holder = ctx.store.transaction(async (tx) => {
     await tx.materialize({ id, serialized: null });
     locked.resolve();
     await release.promise;
   });
   await locked.promise;
   try {
-    const error = await store
+    const error = await ctx.store
       .transaction(async (tx) => {
         await tx.execute("SET LOCAL lock_timeout = '50ms'", []);
         await tx.materialize({ id, serialized: null });
@@ -87,7 +86,7 @@ test("waiting longer than lock_timeout is LockTimeoutError naming the session", 
 
 test("a transaction outliving `timeout` is TransactionTimeoutError and is rolled back", async () => {
   const id = randomId();
-  const error = await store
+  const error = await ctx.store
     .transaction(
       async (tx) => {
         await tx.insert({ id, serialized: "x" });
@@ -98,13 +97,13 @@ test("a transaction outliving `timeout` is TransactionTimeoutError and is rolled
     )
     .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(TransactionTimeoutError);
-  await expect(store.remove({ id })).resolves.toBe(0);
+  await expect(ctx.store.remove({ id })).resolves.toBe(0);
 });
 
 test("errors have one base class, a literal name and keep their cause", async () => {
   const id = randomId();
-  await store.insert({ id, serialized: "x" });
-  const error = await store.insert({ id, serialized: "x" }).catch((e: unknown) => e);
+  await ctx.store.insert({ id, serialized: "x" });
+  const error = await ctx.store.insert({ id, serialized: "x" }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(SessionStoreError);
   expect(isSessionStoreError(error)).toBe(true);
   expect(isSessionStoreError(error, "DuplicateSessionIdError")).toBe(true);
@@ -125,15 +124,15 @@ test("errors have one base class, a literal name and keep their cause", async ()
 
 test("a typed error keeps the caller's frames in its stack (async stack traces are not cut at the driver)", async () => {
   async function applicationCodeThatLoadsASession(): Promise<unknown> {
-    return store.materialize({ id: randomId(), serialized: null });
+    return ctx.store.materialize({ id: randomId(), serialized: null });
   }
   const error = (await applicationCodeThatLoadsASession().catch((e: unknown) => e)) as Error;
   expect(error.name).toBe("SessionNotFoundError");
   expect(error.stack).toContain("applicationCodeThatLoadsASession");
   const dbError = (await (async function applicationCodeThatInserts() {
     const id = randomId();
-    await store.insert({ id, serialized: "x" });
-    return store.insert({ id, serialized: "x" });
+    await ctx.store.insert({ id, serialized: "x" });
+    return ctx.store.insert({ id, serialized: "x" });
   })().catch((e: unknown) => e)) as Error;
   expect(dbError.name).toBe("DuplicateSessionIdError");
   expect(dbError.stack).toContain("applicationCodeThatInserts");
@@ -142,10 +141,10 @@ test("a typed error keeps the caller's frames in its stack (async stack traces a
 test("a unique violation is DuplicateSessionIdError only on the sessions table's id, not on another table or index", async () => {
   const other = `other_${randomId().slice(0, 12)}`;
   const id = randomId();
-  await store.execute(`CREATE TABLE "${other}" (id char(32) PRIMARY KEY)`, []);
+  await ctx.store.execute(`CREATE TABLE "${other}" (id char(32) PRIMARY KEY)`, []);
   const prisma = newPrismaClient();
   try {
-    for (const viaStore of [store, new PostgresStore({ prisma })]) {
+    for (const viaStore of [ctx.store, new PostgresStore({ prisma })]) {
       await viaStore.execute(`INSERT INTO "${other}" (id) VALUES ($1)`, [id]).catch(() => undefined);
       const duplicate = await viaStore.execute(`INSERT INTO "${other}" (id) VALUES ($1)`, [id], id).catch((e: unknown) => e);
       expect(duplicate).not.toBeInstanceOf(SessionStoreError); // not ours to re-type: the driver's error, as it came
@@ -156,7 +155,7 @@ test("a unique violation is DuplicateSessionIdError only on the sessions table's
     }
   } finally {
     await prisma.$disconnect();
-    await store.execute(`DROP TABLE "${other}"`, []);
+    await ctx.store.execute(`DROP TABLE "${other}"`, []);
   }
 });
 
@@ -164,7 +163,7 @@ test("a catalog conflict (CREATE TABLE behind another's uncommitted CREATE TABLE
   const name = `cat_${randomId().slice(0, 12)}`;
   const first = adminPool();
   const firstClient = await first.connect();
-  const racer = new PostgresStore({ datasourceUrl: testDatabaseUrl() });
+  const racer = new PostgresStore({ datasourceUrl: ctx.url });
   try {
     // The second CREATE waits on the first one's catalog row; when that commits, it fails with a unique
     // violation on pg_type's index (23505): a catalog conflict, not a duplicate session id.

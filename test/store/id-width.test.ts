@@ -1,21 +1,20 @@
-import pg from "pg";
 import { ensureSchema, InvalidSessionIdError, PostgresStore } from "../../src/index.ts";
-import { randomId, testDatabaseUrl } from "../support/database.ts";
+import { randomId } from "../support/database.ts";
+import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
-let pool: pg.Pool;
-beforeAll(() => {
-  pool = new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 });
+// ctx.admin is also the pool the stores are given (`pgPool`, two connections).
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await initTest({ adminPoolSize: 2 });
 });
-afterAll(async () => {
-  await pool.end();
-});
+afterAll(() => destroyTest(ctx));
 
 test.each([16, 32, 64])("ensureSchema makes the id column as wide as the store's maxIdLength (%i)", async (maxIdLength) => {
   const table = `width_${maxIdLength}_${randomId().slice(0, 10)}`;
-  const store = new PostgresStore({ pgPool: pool, tableName: table, maxIdLength });
+  const store = new PostgresStore({ pgPool: ctx.admin, tableName: table, maxIdLength });
   try {
     await ensureSchema(store);
-    const { rows } = await pool.query(
+    const { rows } = await ctx.admin.query(
       "SELECT data_type, character_maximum_length FROM information_schema.columns WHERE table_name = $1 AND column_name = 'id'",
       [table],
     );
@@ -27,6 +26,6 @@ test.each([16, 32, 64])("ensureSchema makes the id column as wide as the store's
     await expect(store.insert({ id: `${widest}a`, serialized: "x" })).rejects.toThrow(InvalidSessionIdError);
   } finally {
     await store.close();
-    await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+    await ctx.admin.query(`DROP TABLE IF EXISTS "${table}"`);
   }
 });

@@ -17,8 +17,8 @@ export function randomId(): string {
 }
 
 /** A plain pg pool on the test database, for checking rows behind the library's back. */
-export function adminPool(): pg.Pool {
-  return new pg.Pool({ connectionString: testDatabaseUrl(), max: 4 });
+export function adminPool(max = 4): pg.Pool {
+  return new pg.Pool({ connectionString: testDatabaseUrl(), max });
 }
 
 /** Creates a table of its own for a test (the migrations with the table renamed) and returns its name. */
@@ -94,10 +94,15 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_0
   }
 }
 
-/** True when some backend is waiting for a lock on the test database. */
-export async function someoneWaitsForLock(pool: pg.Pool): Promise<boolean> {
+/**
+ * True when some backend is waiting for a lock on the test database; with `applicationName`, one of
+ * those connections only. Test files run in parallel on one database: without a name, another file's
+ * lock wait counts too.
+ */
+export async function someoneWaitsForLock(pool: pg.Pool, applicationName?: string): Promise<boolean> {
   const { rows } = await pool.query(
-    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND ($1::text IS NULL OR application_name = $1)",
+    [applicationName ?? null],
   );
   return rows[0].n > 0;
 }

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
 import { runAsPostgres, tempDirForPostgres } from "./as-postgres-user.ts";
@@ -9,10 +9,26 @@ import { migrationScriptsFor } from "./migrations.ts";
 /** Debian's PostgreSQL 15 server programs; PG_BIN overrides the directory. */
 const bin = process.env["PG_BIN"] ?? "/usr/lib/postgresql/15/bin";
 
+// pg_hba.conf of a cluster created with `passwords: true` (first matching line wins).
+const passwordHba = `local all all trust
+host all postgres 127.0.0.1/32 trust
+host all all 127.0.0.1/32 scram-sha-256
+`;
+
+export interface ClusterOptions {
+  /**
+   * Over TCP, every role but `postgres` must give its password (scram-sha-256), as on a production
+   * server: a wrong one fails with 28P01. `postgres`, which sets the cluster up, stays trusted.
+   * Without it, every role is trusted (any password, or none, is accepted).
+   */
+  passwords?: boolean;
+}
+
 /**
  * A PostgreSQL cluster of its own for one test file, never the shared server on 5432: its own data
  * directory in a temporary directory, its own port on 127.0.0.1, its unix socket in that directory,
- * trust authentication. Tests may stop, crash and restart it; `destroy()` stops it and removes it all.
+ * trust authentication (see ClusterOptions for passwords). Tests may stop, crash and restart it;
+ * `destroy()` stops it and removes it all.
  */
 export class ThrowawayCluster {
   readonly #dir: string;
@@ -25,10 +41,12 @@ export class ThrowawayCluster {
   }
 
   /** initdb and start a new cluster on a free port, with a database `name` holding the migrated `sessions` table. */
-  static async create(name = "app"): Promise<ThrowawayCluster> {
+  static async create(name = "app", options: ClusterOptions = {}): Promise<ThrowawayCluster> {
     const dir = await tempDirForPostgres("pps-cluster-");
     try {
       await runAsPostgres(`${bin}/initdb`, ["-D", join(dir, "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-instructions"]);
+      // Written before the first start: the server reads it then.
+      if (options.passwords) await writeFile(join(dir, "data", "pg_hba.conf"), passwordHba);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
