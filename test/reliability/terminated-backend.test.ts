@@ -72,7 +72,9 @@ test("terminated while the unit of work holds its connection (idle in transactio
 // the FATAL is emitted on a client nobody listens to. A real fast shutdown under load hits this now and
 // then; the proxy produces the same bytes every time.
 test("terminated right after a query, while a unit of work waits for that connection: StoreUnavailableError, the process lives on", async () => {
-  const sessions = new SessionManager({ datasourceUrl: urlOf(`race_${randomId().slice(0, 10)}`, true), pool: { max: 1 } });
+  // batch: false, so the read is sent at once and takes the connection first (coalesced, it would go
+  // out a tick later, after the unit of work has taken the connection).
+  const sessions = new SessionManager({ datasourceUrl: urlOf(`race_${randomId().slice(0, 10)}`, true), pool: { max: 1 }, batch: false });
   try {
     const { id } = await sessions.create({ n: 0 });
     proxy.arm();
@@ -85,6 +87,25 @@ test("terminated right after a query, while a unit of work waits for that connec
     expect((unit as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
     expect(await counterOf(id)).toBe(0);
     await expect(sessions.open(id, (s) => (s.data["n"] = (s.data["n"] as number) + 1))).resolves.toBe(1);
+  } finally {
+    await sessions.close();
+  }
+});
+
+test("the same race with coalesced reads: whichever statement meets the FATAL fails with StoreUnavailableError, nothing half-written", async () => {
+  const sessions = new SessionManager({ datasourceUrl: urlOf(`race_${randomId().slice(0, 10)}`, true), pool: { max: 1 } });
+  try {
+    const { id } = await sessions.create({ n: 0 });
+    const injectedBefore = proxy.injected;
+    proxy.arm();
+    const [read, unit] = await Promise.allSettled([sessions.read(id), sessions.open(id, (s) => void (s.data["n"] = 1))]);
+    expect(proxy.injected).toBe(injectedBefore + 1);
+    for (const outcome of [read, unit]) {
+      if (outcome.status === "rejected") expect(outcome.reason).toBeInstanceOf(StoreUnavailableError);
+    }
+    expect([read.status, unit.status]).toContain("rejected");
+    expect(await counterOf(id)).toBe(unit.status === "fulfilled" ? 1 : 0);
+    await expect(sessions.read(id)).resolves.toMatchObject({ id });
   } finally {
     await sessions.close();
   }
