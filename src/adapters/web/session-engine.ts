@@ -1,0 +1,360 @@
+// The rows behind the web entries (the web core, Hono, React Router): the same rows PgSessionStore
+// writes for express-session (session-payload.ts: the session's keys plus express's `cookie` field,
+// the expiry in `expires_at`), through the same store methods, serializer, id hashing and statements.
+// What this adds: write avoidance per request instead of per process (a session remembers what it
+// read, see `StoredState`), and a row-locked unit of work on the adapter's rows.
+import { randomBytes } from "node:crypto";
+import { oneRowWrite } from "../../coalescer/direct-rows.ts";
+import type { StoredRow } from "../../coalescer/session-rows.ts";
+import type { TransactionOptions } from "../../driver/driver.ts";
+import { InvalidSessionIdError } from "../../errors/store-errors.ts";
+import { decode, encode } from "../../serialization/codec.ts";
+import { superjsonSerializer, type Serializer } from "../../serialization/serializer.ts";
+import { PostgresStore } from "../../store/postgres-store.ts";
+import type { StoreTransaction } from "../../store/store-transaction.ts";
+import {
+  batchOptionKeys,
+  connectionOptionKeys,
+  normalizeTransactionOptions,
+  pickOptions,
+  tableOptionKeys,
+  transactionOptionKeys,
+  type BatchOptions,
+  type ConnectionOptions,
+  type PostgresStoreOptions,
+  type TableOptions,
+} from "../../store/store-options.ts";
+import { adapterStatementsFor } from "../../table/adapter-statements.ts";
+import { rowStatementsFor, type RowStatements } from "../../table/row-statements.ts";
+import { normalizeAdapterOptions, type NormalizedAdapterOptions, type PgSessionStoreOptions } from "../express-session/adapter-options.ts";
+import { idHasher, type HashIdsOption } from "../express-session/id-hasher.ts";
+import type { Logger } from "../express-session/logger.ts";
+import { PruneTimer } from "../express-session/prune-timer.ts";
+import { toStoredSession } from "../express-session/session-payload.ts";
+import { assertNodeRuntime } from "./runtime.ts";
+
+/**
+ * The storage options of every web entry: PgSessionStore's (the same meaning and defaults, so a web
+ * app and an express app on one table agree), plus the transaction options of the locked unit.
+ */
+export interface SessionStorageOptions extends ConnectionOptions, TableOptions, BatchOptions, TransactionOptions {
+  /** An existing {@link PostgresStore} to use (and not close), e.g. your express PgSessionStore's `.store`. */
+  store?: PostgresStore;
+  /** Must be the same as the express PgSessionStore's on the same table. @default superjsonSerializer */
+  serializer?: Serializer;
+  /** Server-side lifetime of a session whose cookie has neither `maxAge` nor `expires`, in seconds. @default 86400 */
+  ttl?: number;
+  /**
+   * Skip the expiry write of an unchanged session while the stored expiry is at most this many seconds
+   * older than the new one. @default min(60, a tenth of the session's lifetime)
+   */
+  touchAfter?: number;
+  /** Seconds between background prunes of expired rows (randomized ±50 %, `unref`'d); `false` disables. @default 900 */
+  pruneSessionInterval?: number | false;
+  /** Rows deleted per prune statement. @default 1000 */
+  pruneBatchSize?: number;
+  /** Receives background prune failures. @default console */
+  logger?: Logger;
+  /** Store a hash of each id instead of the id; must match the express PgSessionStore's. @default false */
+  hashIds?: HashIdsOption;
+  /** The clock, in ms since the epoch. @default Date.now */
+  now?: () => number;
+  /**
+   * Longest wait for a session's row lock in a locked unit, in ms (PostgreSQL `lock_timeout`, for that
+   * transaction only); longer raises LockTimeoutError. Unset: wait while the holder holds it, which its
+   * transaction `timeout` bounds. @default undefined
+   */
+  lockTimeout?: number;
+}
+
+export const storageOptionKeys = [
+  ...connectionOptionKeys,
+  ...tableOptionKeys,
+  ...batchOptionKeys,
+  ...transactionOptionKeys,
+  "store",
+  "serializer",
+  "ttl",
+  "touchAfter",
+  "pruneSessionInterval",
+  "pruneBatchSize",
+  "logger",
+  "hashIds",
+  "now",
+  "lockTimeout",
+] as const;
+
+/** What a request knows of its session's row: the stored text and expiry it read or last wrote. */
+export interface StoredState {
+  text: string;
+  /** ms since the epoch; `Infinity` for a row without expiry (the lifecycle API's). */
+  expiresAt: number;
+}
+
+/** A live row, decoded: the app's keys (express's `cookie` field taken out) and what was stored. */
+export interface LiveSession {
+  data: Record<string, unknown>;
+  stored: StoredState;
+}
+
+/** The writes of a locked unit, on its transaction (the row lock is held until it ends). */
+export interface LockedWrites {
+  /** The row `sid`, re-read under its lock; `undefined` when it is gone or expired. */
+  readonly row: LiveSession | undefined;
+  update(sid: string, text: string, expiresAt: number): Promise<number>;
+  create(sid: string, text: string, expiresAt: number): Promise<void>;
+  remove(sid: string): Promise<void>;
+}
+
+/**
+ * A new session id: 24 random bytes in base64url (192 bits), 32 characters, as express-session's
+ * default `genid` makes them (so they fit `char(32)`).
+ */
+export function generateWebSessionId(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+/** Ids a cookie may name when ids are hashed: printable ASCII (the store's rule), not absurdly long. */
+const hashableId = /^[\x21-\x7e]{1,512}$/;
+
+export class SessionEngine {
+  readonly store: PostgresStore;
+  readonly #ownsStore: boolean;
+  readonly #options: NormalizedAdapterOptions;
+  readonly #serializer: Serializer;
+  readonly #hash: ((sid: string) => string) | undefined;
+  readonly #statements: RowStatements["one"];
+  readonly #lockStatement: string;
+  readonly #prune: string;
+  readonly #pruner: PruneTimer | undefined;
+  readonly #lockTimeout: number | undefined;
+  readonly #transaction: TransactionOptions;
+  readonly now: () => number;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: SessionStorageOptions) {
+    // PgSessionStore's checks and defaults for the options both share (ttl, touchAfter, pruning, hashIds).
+    this.#options = normalizeAdapterOptions(
+      pickOptions(options as Record<string, unknown>, [
+        ...connectionOptionKeys,
+        ...tableOptionKeys,
+        ...batchOptionKeys,
+        "store",
+        "serializer",
+        "ttl",
+        "touchAfter",
+        "pruneSessionInterval",
+        "pruneBatchSize",
+        "logger",
+        "hashIds",
+        "now",
+      ]) as PgSessionStoreOptions,
+    );
+    const { lockTimeout } = options;
+    if (lockTimeout !== undefined && !(Number.isInteger(lockTimeout) && lockTimeout > 0)) {
+      throw new RangeError(`lockTimeout must be a positive whole number of milliseconds, got ${String(lockTimeout)}`);
+    }
+    this.#lockTimeout = lockTimeout;
+    // Kept here too, so that they apply to the locked units with a given `store` as well.
+    this.#transaction = normalizeTransactionOptions(options);
+    this.#hash = idHasher(options.hashIds);
+    this.store = options.store ?? new PostgresStore(pickOptions(options as Record<string, unknown>, [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...transactionOptionKeys]) as PostgresStoreOptions);
+    this.#ownsStore = options.store === undefined;
+    this.#serializer = options.serializer ?? superjsonSerializer;
+    if (this.#hash === undefined && this.store.maxIdLength < 32) {
+      if (this.#ownsStore) void this.store.close();
+      throw new RangeError(`The id column of ${this.store.tableName} holds ${this.store.maxIdLength} characters; session ids have 32 (use hashIds, or a column of at least 32)`);
+    }
+    this.now = options.now ?? Date.now;
+    const table = this.store.table;
+    this.#statements = rowStatementsFor(table).one;
+    this.#lockStatement = `SELECT a_session, expires_at FROM ${table.sql} WHERE id = $1::bpchar FOR UPDATE`;
+    this.#prune = adapterStatementsFor(table).prune;
+    if (this.#options.pruneIntervalMs !== false) {
+      this.#pruner = new PruneTimer(() => this.prune(), this.#options.pruneIntervalMs, options.logger ?? console);
+      this.#pruner.start();
+    }
+  }
+
+  get ttlMs(): number {
+    return this.#options.ttl * 1000;
+  }
+
+  /** The stored key of `sid`, or `undefined` for an id no row can have: such an id is never sent to SQL. */
+  keyOf(sid: string): string | undefined {
+    if (typeof sid !== "string") return undefined;
+    if (this.#hash !== undefined) return hashableId.test(sid) ? this.#hash(sid) : undefined;
+    try {
+      this.store.assertStorableId(sid);
+      return sid;
+    } catch (error) {
+      if (error instanceof InvalidSessionIdError) return undefined;
+      throw error;
+    }
+  }
+
+  /** The live session `sid`, or `undefined` (missing, expired, or an id no row can have: then no SQL). */
+  async read(sid: string): Promise<LiveSession | undefined> {
+    assertNodeRuntime();
+    const key = this.keyOf(sid);
+    if (key === undefined) return undefined;
+    return this.#live(key, await this.store.readRow(key));
+  }
+
+  /**
+   * The text stored for `data` with express's `cookie` field. The app's data may not have its own
+   * `cookie` key: express-session keeps the session cookie there.
+   */
+  encode(sid: string, data: Record<string, unknown>, cookie: Record<string, unknown>): string {
+    if (typeof data !== "object" || data === null || Array.isArray(data)) throw new TypeError("Session data must be a plain object");
+    if (Object.hasOwn(data, "cookie")) {
+      throw new TypeError("The session key `cookie` is reserved: express-session keeps the session cookie there (the rows are shared with it)");
+    }
+    const key = this.#keyOrThrow(sid);
+    // The cookie first, as express-session's sessions have it: the same session is then the same text.
+    const text = encode(this.#serializer, toStoredSession({ cookie, ...data }), { sessionId: key, table: this.store.tableName });
+    this.store.assertStorablePayload(text, key);
+    return text;
+  }
+
+  /** The app's data as `encode` would store it, without the cookie: to tell whether it changed. */
+  dataText(sid: string, data: Record<string, unknown>): string {
+    return encode(this.#serializer, { ...data }, { sessionId: this.keyOf(sid) ?? "", table: this.store.tableName });
+  }
+
+  /** The app's data in a stored text (a fresh copy). */
+  dataOf(sid: string, text: string): Record<string, unknown> {
+    return withoutCookie(decode(this.#serializer, text, { sessionId: this.keyOf(sid) ?? "", table: this.store.tableName }));
+  }
+
+  /**
+   * Saves a session, writing only what changed since `known` (what this request read or last wrote):
+   * nothing while only the expiry moved by less than `touchAfter`, the expiry alone when the data is
+   * unchanged, the row otherwise. `known` is `"new"` for a session with no row yet (inserted), and
+   * `undefined` when what the row holds is not known (updated). A row that went away meanwhile
+   * (destroyed elsewhere) stays gone, never resurrected: the result is then `undefined`.
+   */
+  async save(sid: string, text: string, expiresAt: number, known: StoredState | "new" | undefined): Promise<StoredState | undefined> {
+    assertNodeRuntime();
+    const key = this.#keyOrThrow(sid);
+    const now = this.now();
+    if (expiresAt <= now) {
+      await this.store.writeRow({ kind: "destroy", ids: [key] });
+      return undefined;
+    }
+    if (known === "new") {
+      await this.store.writeRow({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt) });
+      return { text, expiresAt };
+    }
+    if (known !== undefined && text === known.text) {
+      if (this.#withinTouchAfter(known.expiresAt, expiresAt, now)) return known;
+      const staleBefore = new Date(expiresAt - this.#touchAfterMs(expiresAt, now));
+      await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: new Date(expiresAt), staleBefore });
+      return { text, expiresAt };
+    }
+    if ((await this.store.writeRow({ kind: "update", id: key, text, expiresAt: new Date(expiresAt) })) === 0) return undefined;
+    return { text, expiresAt };
+  }
+
+  /** Deletes session `sid` (nothing for an id no row can have). */
+  async remove(sid: string): Promise<void> {
+    assertNodeRuntime();
+    const key = this.keyOf(sid);
+    if (key !== undefined) await this.store.writeRow({ kind: "destroy", ids: [key] });
+  }
+
+  /**
+   * One transaction holding the row lock of `sid` (`SELECT ... FOR UPDATE`) while `fn` runs: `fn` gets
+   * the row as it is under the lock and writes through `LockedWrites`, in the same transaction.
+   * Commits when `fn` resolves, rolls back when it throws.
+   */
+  async locked<T>(sid: string, fn: (writes: LockedWrites) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    assertNodeRuntime();
+    const key = this.keyOf(sid);
+    return this.store.transaction(async (tx) => {
+      const rows = key === undefined ? [] : await this.#lock(tx, key);
+      const row = key === undefined ? undefined : this.#live(key, rows[0]);
+      return fn(this.#writesOn(tx, row));
+    }, { ...this.#transaction, ...options });
+  }
+
+  async #lock(tx: StoreTransaction, key: string): Promise<StoredRow[]> {
+    if (this.#lockTimeout === undefined) return tx.query<StoredRow>(this.#lockStatement, [key]);
+    const [setting] = await tx.query<{ previous: string }>(
+      "SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $1, true)",
+      [`${this.#lockTimeout}ms`],
+    );
+    const rows = await tx.query<StoredRow>(this.#lockStatement, [key]);
+    // In a caller's transaction (a transaction client as `prisma`), give its setting back once the lock is held.
+    if (this.store.joinsCallerTransaction) await tx.query("SELECT set_config('lock_timeout', $1, true)", [setting!.previous]);
+    return rows;
+  }
+
+  /** Deletes expired rows in batches until none is left. @returns rows deleted */
+  async prune(): Promise<number> {
+    assertNodeRuntime();
+    const now = new Date(this.now());
+    let total = 0;
+    for (;;) {
+      const deleted = await this.store.execute(this.#prune, [now, this.#options.pruneBatchSize]);
+      total += deleted;
+      if (deleted < this.#options.pruneBatchSize) return total;
+    }
+  }
+
+  /** Stops pruning and closes the store if this engine created it. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#pruner?.stop();
+      if (this.#ownsStore) await this.store.close();
+    })();
+    return this.#closing;
+  }
+
+  #writesOn(tx: StoreTransaction, row: LiveSession | undefined): LockedWrites {
+    const run = (op: Parameters<typeof oneRowWrite>[1]) => {
+      const [sql, values] = oneRowWrite(this.#statements, op);
+      return tx.execute(sql, values);
+    };
+    return {
+      row,
+      update: (sid, text, expiresAt) => run({ kind: "update", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt) }),
+      create: async (sid, text, expiresAt) => void (await run({ kind: "upsert", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt) })),
+      remove: async (sid) => {
+        const key = this.keyOf(sid);
+        if (key !== undefined) await run({ kind: "destroy", ids: [key] });
+      },
+    };
+  }
+
+  #live(key: string, row: StoredRow | undefined): LiveSession | undefined {
+    // A NULL expiry (the lifecycle API's rows, an Apache::Session app's) never expires, as in PgSessionStore.
+    if (row === undefined || (row.expires_at !== null && row.expires_at.getTime() <= this.now())) return undefined;
+    const data = decode(this.#serializer, row.a_session, { sessionId: key, table: this.store.tableName });
+    // a_session is not NULL here: decode refuses a NULL payload.
+    return { data: withoutCookie(data), stored: { text: row.a_session!, expiresAt: row.expires_at?.getTime() ?? Infinity } };
+  }
+
+  #keyOrThrow(sid: string): string {
+    const key = this.keyOf(sid);
+    if (key !== undefined) return key;
+    if (this.#hash === undefined) this.store.assertStorableId(sid); // throws, with the store's message
+    throw new InvalidSessionIdError(`Invalid session ID: ${JSON.stringify(sid)}`, { table: this.store.tableName });
+  }
+
+  #withinTouchAfter(storedExpiresAt: number, expiresAt: number, now: number): boolean {
+    return expiresAt >= storedExpiresAt ? expiresAt - storedExpiresAt <= this.#touchAfterMs(expiresAt, now) : false;
+  }
+
+  #touchAfterMs(expiresAt: number, now: number): number {
+    const configured = this.#options.touchAfter;
+    if (configured !== undefined) return configured * 1000;
+    return Math.min(60_000, (expiresAt - now) / 10);
+  }
+}
+
+/** The app's keys of a stored session: express's `cookie` field is the cookie's, not the app's. */
+function withoutCookie(data: Record<string, unknown>): Record<string, unknown> {
+  const { cookie: _cookie, ...rest } = data;
+  return rest;
+}
