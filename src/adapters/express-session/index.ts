@@ -6,3 +6,5 @@ export type { FrameworkSession, FrameworkCookie } from "./framework-types.ts";
 export type { Logger } from "./logger.ts";
 export type { Callback } from "./callback.ts";
 export type { HashIdsOption } from "./id-hasher.ts";
+export { lockedSession, type ExpressSessionRequest } from "./locked-route.ts";
+export type { LockedSession, LockedSessionOptions } from "./locked-unit.ts";

@@ -32,6 +32,22 @@ interface ListedRow {
   data: Record<string, unknown>;
 }
 
+/** What the adapter's companions (lockedSession) read from it; not part of the public API. */
+export interface AdapterInternals {
+  serializer: Serializer;
+  /** The key a session id is stored under (the id, or its hash with `hashIds`). @throws InvalidSessionIdError */
+  keyOf(sid: string): string;
+}
+
+const internals = new WeakMap<object, AdapterInternals>();
+
+/** The serializer and key function of a PgSessionStore, so that its companions cannot disagree with it. */
+export function adapterInternals(store: PgSessionStore): AdapterInternals {
+  const found = internals.get(store);
+  if (found === undefined) throw new TypeError("Not a PgSessionStore");
+  return found;
+}
+
 /**
  * A session as returned by `all()`: its data plus its `id` — the session id, or with `hashIds` the
  * stored key (the table holds no session id), which `destroy` accepts.
@@ -69,6 +85,7 @@ export class PgSessionStore extends StoreBase {
     this.#now = options.now ?? Date.now;
     this.#hash = idHasher(options.hashIds);
     this.#logger = options.logger ?? console;
+    internals.set(this, { serializer: this.#serializer, keyOf: (sid) => this.#key(sid) });
     if (this.#options.pruneIntervalMs !== false) {
       this.#pruner = new PruneTimer(() => this.prune(), this.#options.pruneIntervalMs, this.#logger);
       this.#pruner.start();
