@@ -110,7 +110,7 @@ function filesUnder(dir: string): string[] {
 
 describe("the packed package", () => {
   test("exports every entry with types, import and default (require), and nothing it does not ship", () => {
-    expect(Object.keys(manifest.exports)).toEqual([".", "./express", "./fastify", "./embedded", "./web", "./hono", "./react-router", "./package.json"]);
+    expect(Object.keys(manifest.exports)).toEqual([".", "./express", "./fastify", "./embedded", "./web", "./hono", "./react-router", "./next", "./package.json"]);
     for (const [entry, target] of Object.entries(manifest.exports)) {
       if (entry === "./package.json") continue;
       expect(Object.keys(target)).toEqual(["types", "import", "default"]);
