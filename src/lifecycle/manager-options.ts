@@ -4,6 +4,7 @@ import type { TransactionOptions } from "../driver/driver.ts";
 import {
   assertNoStoreOptionsBeside,
   assertOnlyOptions,
+  normalizeLockTimeout,
   normalizeTransactionOptions,
   pickOptions,
   storeOptionKeys,
@@ -41,9 +42,7 @@ export function assertManagerOptions(options: SessionManagerOptions): void {
   }
   assertOnlyOptions(options, [...storeOptionKeys, ...managerOptionKeys], "SessionManager");
   assertNoStoreOptionsBeside(options);
-  if (options.lockTimeout !== undefined && !(Number.isInteger(options.lockTimeout) && options.lockTimeout > 0)) {
-    throw new RangeError(`lockTimeout must be a positive whole number of milliseconds, got ${String(options.lockTimeout)}`);
-  }
+  normalizeLockTimeout(options.lockTimeout);
 }
 
 /** The transaction options of every unit of work, checked as the store checks its own. */

@@ -129,6 +129,14 @@ export function normalizeTransactionOptions(options: TransactionOptions): Transa
   return transaction;
 }
 
+/** Checks a `lockTimeout` (PostgreSQL `lock_timeout` for one transaction, in ms). */
+export function normalizeLockTimeout(lockTimeout: number | undefined): number | undefined {
+  if (lockTimeout !== undefined && !(Number.isInteger(lockTimeout) && lockTimeout > 0)) {
+    throw new RangeError(`lockTimeout must be a positive whole number of milliseconds, got ${String(lockTimeout)}`);
+  }
+  return lockTimeout;
+}
+
 export interface NormalizedStoreOptions {
   driver: DriverSource;
   table: TableName;

@@ -1,5 +1,6 @@
 import { CorruptPayloadError, superjsonSerializer, type Serializer } from "../../src/index.ts";
 import { decode, encode } from "../../src/serialization/codec.ts";
+import { thrownBy } from "../support/thrown-by.ts";
 
 const context = { sessionId: "abc", table: "sessions" };
 
@@ -57,12 +58,3 @@ test("deserialization never pollutes Object.prototype", () => {
   expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
 });
 
-/** The error `fn` throws (fails the test when it throws none). */
-function thrownBy(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a throw");
-}

@@ -2,6 +2,7 @@ import pg from "pg";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { PostgresStore, SessionManager } from "../../src/index.ts";
 import { testDatabaseUrl } from "../support/database.ts";
+import { thrownBy } from "../support/thrown-by.ts";
 
 // No test here touches the database: options are refused in the constructors, before any connection.
 const pgPool = new pg.Pool({ connectionString: testDatabaseUrl(), max: 1 });
@@ -9,15 +10,6 @@ afterAll(async () => {
   await pgPool.end();
 });
 
-/** The error `fn` throws (fails the test when it throws none). */
-function thrownBy(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("PgSessionStore runs single statements: transaction options are refused, not ignored", () => {
   test.each([

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { newPrismaClient, testDatabaseUrl } from "./database.ts";
+import { newPrismaClient, recordStatements, testDatabaseUrl } from "./database.ts";
 
 export interface CountingPool {
   pool: pg.Pool;
@@ -14,15 +14,7 @@ export interface CountingPool {
 export function countingPool(max = 10): CountingPool {
   const statements: string[] = [];
   const pool = new pg.Pool({ connectionString: testDatabaseUrl(), max });
-  pool.on("connect", (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      const first = args[0];
-      const text = typeof first === "string" ? first : (first as { text?: string } | undefined)?.text;
-      if (text !== undefined) statements.push(text);
-      return query(...args);
-    };
-  });
+  recordStatements(pool, statements);
   let prisma: ReturnType<typeof newPrismaClient> | undefined;
   return {
     pool,

@@ -51,13 +51,8 @@ export interface CountingClient {
   close(): Promise<void>;
 }
 
-/**
- * A real PrismaClient on the test database whose pg connections record every statement they send:
- * statement counts are measured at the driver, not inferred from our own calls.
- */
-export function countingClient(poolSize = 10): CountingClient {
-  const statements: string[] = [];
-  const pool = new pg.Pool({ connectionString: testDatabaseUrl(), max: poolSize });
+/** Makes every connection of `pool` append the text of each statement it sends to `statements`. */
+export function recordStatements(pool: pg.Pool, statements: string[]): void {
   pool.on("connect", (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
@@ -67,6 +62,16 @@ export function countingClient(poolSize = 10): CountingClient {
       return query(...args);
     };
   });
+}
+
+/**
+ * A real PrismaClient on the test database whose pg connections record every statement they send:
+ * statement counts are measured at the driver, not inferred from our own calls.
+ */
+export function countingClient(poolSize = 10): CountingClient {
+  const statements: string[] = [];
+  const pool = new pg.Pool({ connectionString: testDatabaseUrl(), max: poolSize });
+  recordStatements(pool, statements);
   const prisma = newPrismaClient(pool);
   return {
     prisma,

@@ -80,7 +80,7 @@ export interface NormalizedAdapterOptions {
   cacheSize: number;
 }
 
-const adapterOptionKeys = [
+export const adapterOptionKeys = [
   "store",
   "serializer",
   "ttl",

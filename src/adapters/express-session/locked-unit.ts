@@ -14,7 +14,7 @@ import { GuardedData } from "../../lifecycle/guarded-data.ts";
 import { decode, encode } from "../../serialization/codec.ts";
 import type { Serializer } from "../../serialization/serializer.ts";
 import type { PostgresStore } from "../../store/postgres-store.ts";
-import { assertOnlyOptions, normalizeTransactionOptions } from "../../store/store-options.ts";
+import { assertOnlyOptions, normalizeLockTimeout, normalizeTransactionOptions } from "../../store/store-options.ts";
 import type { StoreTransaction } from "../../store/store-transaction.ts";
 import type { Callback } from "./callback.ts";
 import { adapterInternals, PgSessionStore } from "./pg-session-store.ts";
@@ -117,10 +117,7 @@ export class LockedUnits<D extends object> {
     }
     if (typeof options !== "object" || options === null) throw new TypeError("lockedSession options must be an object");
     assertOnlyOptions(options, optionKeys, "lockedSession", " (the serializer and hashIds are the store's own)");
-    const { lockTimeout } = options;
-    if (lockTimeout !== undefined && !(Number.isInteger(lockTimeout) && lockTimeout > 0)) {
-      throw new RangeError(`lockTimeout must be a positive whole number of milliseconds, got ${String(lockTimeout)}`);
-    }
+    const lockTimeout = normalizeLockTimeout(options.lockTimeout);
     this.#adapter = adapter;
     this.#store = adapter.store;
     const { serializer, keyOf } = adapterInternals(adapter);

@@ -15,6 +15,7 @@ import type { StoreTransaction } from "../../store/store-transaction.ts";
 import {
   batchOptionKeys,
   connectionOptionKeys,
+  normalizeLockTimeout,
   normalizeTransactionOptions,
   pickOptions,
   tableOptionKeys,
@@ -26,7 +27,7 @@ import {
 } from "../../store/store-options.ts";
 import { adapterStatementsFor } from "../../table/adapter-statements.ts";
 import { rowStatementsFor, type RowStatements } from "../../table/row-statements.ts";
-import { normalizeAdapterOptions, type NormalizedAdapterOptions, type PgSessionStoreOptions } from "../express-session/adapter-options.ts";
+import { adapterOptionKeys, normalizeAdapterOptions, type NormalizedAdapterOptions, type PgSessionStoreOptions } from "../express-session/adapter-options.ts";
 import { idHasher, type HashIdsOption } from "../express-session/id-hasher.ts";
 import type { Logger } from "../express-session/logger.ts";
 import { PruneTimer } from "../express-session/prune-timer.ts";
@@ -67,22 +68,10 @@ export interface SessionStorageOptions extends ConnectionOptions, TableOptions, 
   lockTimeout?: number;
 }
 
-export const storageOptionKeys = [
-  ...connectionOptionKeys,
-  ...tableOptionKeys,
-  ...batchOptionKeys,
-  ...transactionOptionKeys,
-  "store",
-  "serializer",
-  "ttl",
-  "touchAfter",
-  "pruneSessionInterval",
-  "pruneBatchSize",
-  "logger",
-  "hashIds",
-  "now",
-  "lockTimeout",
-] as const;
+// PgSessionStore's own options, but its write cache: a web session remembers what its request read.
+const sharedAdapterKeys = adapterOptionKeys.filter((key) => key !== "cacheSize");
+
+export const storageOptionKeys = [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...transactionOptionKeys, ...sharedAdapterKeys, "lockTimeout"];
 
 /** What a request knows of its session's row: the stored text and expiry it read or last wrote. */
 export interface StoredState {
@@ -135,25 +124,9 @@ export class SessionEngine {
   constructor(options: SessionStorageOptions) {
     // PgSessionStore's checks and defaults for the options both share (ttl, touchAfter, pruning, hashIds).
     this.#options = normalizeAdapterOptions(
-      pickOptions(options as Record<string, unknown>, [
-        ...connectionOptionKeys,
-        ...tableOptionKeys,
-        ...batchOptionKeys,
-        "store",
-        "serializer",
-        "ttl",
-        "touchAfter",
-        "pruneSessionInterval",
-        "pruneBatchSize",
-        "logger",
-        "hashIds",
-        "now",
-      ]) as PgSessionStoreOptions,
+      pickOptions(options as Record<string, unknown>, [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...sharedAdapterKeys]) as PgSessionStoreOptions,
     );
-    const { lockTimeout } = options;
-    if (lockTimeout !== undefined && !(Number.isInteger(lockTimeout) && lockTimeout > 0)) {
-      throw new RangeError(`lockTimeout must be a positive whole number of milliseconds, got ${String(lockTimeout)}`);
-    }
+    const lockTimeout = normalizeLockTimeout(options.lockTimeout);
     this.#lockTimeout = lockTimeout;
     // Kept here too, so that they apply to the locked units with a given `store` as well.
     this.#transaction = normalizeTransactionOptions(options);
