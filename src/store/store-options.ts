@@ -49,7 +49,7 @@ export interface TableOptions {
 /** Coalescing of concurrent single-row statements (reads, and the adapters' writes). */
 export interface BatchOptions {
   /**
-   * Send concurrent reads of one tick as one `WHERE id = ANY($1)` and concurrent writes as one
+   * Send concurrent reads of one event-loop turn as one `WHERE id = ANY($1)` and concurrent writes as one
    * statement per kind, keeping each id's order. Off inside a caller's transaction and with
    * `commit: false`. @default true
    */
