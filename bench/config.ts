@@ -40,7 +40,10 @@ export interface BenchConfig {
 function listFlag<T extends string>(argv: readonly string[], flag: string, allowed: readonly T[], fallback: readonly T[]): T[] {
   const arg = argv.find((a) => a.startsWith(`--${flag}=`));
   if (arg === undefined) return [...fallback];
-  const values = arg.slice(flag.length + 3).split(",").filter(Boolean);
+  const values = arg
+    .slice(flag.length + 3)
+    .split(",")
+    .filter(Boolean);
   const unknown = values.filter((value) => !allowed.includes(value as T));
   if (unknown.length > 0) throw new Error(`--${flag}: unknown ${unknown.join(", ")} (known: ${allowed.join(", ")})`);
   return values as T[];
@@ -48,7 +51,12 @@ function listFlag<T extends string>(argv: readonly string[], flag: string, allow
 
 export function benchConfig(argv: readonly string[]): BenchConfig {
   const quick = argv.includes("--quick");
-  const stores = listFlag(argv, "stores", allStoreDefinitions.map((definition) => definition.name), defaultStores);
+  const stores = listFlag(
+    argv,
+    "stores",
+    allStoreDefinitions.map((definition) => definition.name),
+    defaultStores,
+  );
   const sections = listFlag(argv, "sections", sectionNames, sectionNames);
   return quick
     ? {

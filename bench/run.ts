@@ -78,7 +78,15 @@ try {
   for (const store of config.stores) workers.set(store, new WorkerHandle(store, script));
   await Promise.all(
     [...workers].map(async ([store, handle]) => {
-      const args = { store, url: database.url, database: database.name, poolMax: config.poolMax, poolSize: config.poolSize, activeSessions: config.activeSessions, payloadBytes: config.payloadBytes };
+      const args = {
+        store,
+        url: database.url,
+        database: database.name,
+        poolMax: config.poolMax,
+        poolSize: config.poolSize,
+        activeSessions: config.activeSessions,
+        payloadBytes: config.payloadBytes,
+      };
       const can = await handle.call<{ hasLocked: boolean; hasPrune: boolean }>("init", args);
       capabilities.set(store, { ...can, canFill: storeDefinition(store).fillExpired !== undefined });
     }),

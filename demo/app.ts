@@ -51,7 +51,9 @@ export function createDemoApp({ store, sessions, storage, secret }: DemoDeps): e
   });
 
   app.post("/name", (req, res) => {
-    const name = String(req.body.name ?? "").slice(0, 100).trim();
+    const name = String(req.body.name ?? "")
+      .slice(0, 100)
+      .trim();
     if (name) req.session.name = name;
     res.redirect(303, "/");
   });

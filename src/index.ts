@@ -26,7 +26,13 @@ export { superjsonSerializer } from "./serialization/serializer.ts";
 export { createSuperjsonSerializer, type SuperjsonSerializerOptions } from "./serialization/superjson-serializer.ts";
 export { apacheSessionSerializer } from "./serialization/apache-session-serializer.ts";
 export { createFormatDetectingSerializer, type FormatDetectingSerializerOptions } from "./serialization/format-detecting-serializer.ts";
-export { createEncryptingSerializer, parseEncryptionKeys, EncryptedPayloadError, type EncryptingSerializerOptions, type EncryptionKey } from "./serialization/encrypting-serializer.ts";
+export {
+  createEncryptingSerializer,
+  parseEncryptionKeys,
+  EncryptedPayloadError,
+  type EncryptingSerializerOptions,
+  type EncryptionKey,
+} from "./serialization/encrypting-serializer.ts";
 
 // Errors.
 export { SessionStoreError, isSessionStoreError, type SessionErrorContext } from "./errors/session-store-error.ts";

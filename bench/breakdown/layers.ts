@@ -8,7 +8,11 @@ export interface Layer {
 }
 
 /** Opens everything the layers need on `url` (table `table`, seeded); `close` releases it. */
-export async function openLayers(url: string, table: string, payloadBytes: number): Promise<{ layers: Layer[]; close: () => Promise<void> }> {
+export async function openLayers(
+  url: string,
+  table: string,
+  payloadBytes: number,
+): Promise<{ layers: Layer[]; close: () => Promise<void> }> {
   const pg = (await import("pg")).default;
   const superjson = (await import("superjson")).default;
   const { PrismaPg } = await import("@prisma/adapter-pg");
@@ -48,17 +52,42 @@ export async function openLayers(url: string, table: string, payloadBytes: numbe
   const c = 16;
 
   const layers: Layer[] = [
-    { name: "pg Pool.query", adds: "the driver: the floor for this SELECT", concurrency: c, call: () => pool.query(get, [nextId(), new Date()]) },
+    {
+      name: "pg Pool.query",
+      adds: "the driver: the floor for this SELECT",
+      concurrency: c,
+      call: () => pool.query(get, [nextId(), new Date()]),
+    },
     {
       name: "PrismaPg adapter.queryRaw",
       adds: "Prisma's driver adapter (arg mapping, array rows, type parsers)",
       concurrency: c,
       call: () => driver.queryRaw({ sql: get, args: [nextId(), new Date().toISOString()], argTypes } as never),
     },
-    { name: "PrismaClient.$queryRawUnsafe", adds: "Prisma's client (request pipeline, query interpreter)", concurrency: c, call: () => prisma.$queryRawUnsafe(get, nextId(), new Date()) },
-    { name: "PostgresStore.query", adds: "ours: the client the store opens from datasourceUrl, closed check, caller stack, error mapping", concurrency: c, call: () => adapter.store.query(get, [nextId(), new Date()]) },
-    { name: "PgSessionStore.get", adds: "ours: id check, superjson.parse, write cache, cookie expiry", concurrency: c, call: () => adapter.get(nextId()) },
-    { name: "superjson.stringify (1 session)", adds: "serializing for set / dirty check", concurrency: 1, call: async () => superjson.stringify(stored) },
+    {
+      name: "PrismaClient.$queryRawUnsafe",
+      adds: "Prisma's client (request pipeline, query interpreter)",
+      concurrency: c,
+      call: () => prisma.$queryRawUnsafe(get, nextId(), new Date()),
+    },
+    {
+      name: "PostgresStore.query",
+      adds: "ours: the client the store opens from datasourceUrl, closed check, caller stack, error mapping",
+      concurrency: c,
+      call: () => adapter.store.query(get, [nextId(), new Date()]),
+    },
+    {
+      name: "PgSessionStore.get",
+      adds: "ours: id check, superjson.parse, write cache, cookie expiry",
+      concurrency: c,
+      call: () => adapter.get(nextId()),
+    },
+    {
+      name: "superjson.stringify (1 session)",
+      adds: "serializing for set / dirty check",
+      concurrency: 1,
+      call: async () => superjson.stringify(stored),
+    },
     { name: "JSON.stringify (1 session)", adds: "for comparison", concurrency: 1, call: async () => JSON.stringify(stored) },
     { name: "superjson.parse (1 session)", adds: "deserializing in get", concurrency: 1, call: async () => superjson.parse(text) },
     { name: "JSON.parse (1 session)", adds: "for comparison", concurrency: 1, call: async () => JSON.parse(json) },
@@ -78,7 +107,12 @@ export async function openLayers(url: string, table: string, payloadBytes: numbe
         }
       },
     },
-    { name: "PrismaClient.$transaction (empty)", adds: "Prisma's interactive transaction: BEGIN + COMMIT", concurrency: c, call: () => prisma.$transaction(async () => undefined) },
+    {
+      name: "PrismaClient.$transaction (empty)",
+      adds: "Prisma's interactive transaction: BEGIN + COMMIT",
+      concurrency: c,
+      call: () => prisma.$transaction(async () => undefined),
+    },
     {
       name: "PrismaClient.$transaction (FOR UPDATE + UPDATE)",
       adds: "the same 4 statements through Prisma",

@@ -41,7 +41,11 @@ serve({
           const index = (k + round * 5) % layers.length;
           const layer = layers[index]!;
           const op = async (loop: number): Promise<void> => void (await layer.call(loop));
-          const result = await runSegment(op, { concurrency: layer.concurrency, durationMs: args.durationMs, warmupMs: args.warmupMs }, probes);
+          const result = await runSegment(
+            op,
+            { concurrency: layer.concurrency, durationMs: args.durationMs, warmupMs: args.warmupMs },
+            probes,
+          );
           rows[index] = { name: layer.name, adds: layer.adds, concurrency: layer.concurrency, result };
         }
         rounds.push(rows);

@@ -79,7 +79,9 @@ async function expressApp(store: Store, payloadBytes: number, tally: RequestTall
     } as typeof res.end;
     next();
   });
-  app.use(session({ store, secret, resave: false, saveUninitialized: false, cookie: { maxAge, httpOnly: true, sameSite: "lax", secure: false } }));
+  app.use(
+    session({ store, secret, resave: false, saveUninitialized: false, cookie: { maxAge, httpOnly: true, sameSite: "lax", secure: false } }),
+  );
   let logins = 0;
   app.post("/login", (req, res) => {
     Object.assign(req.session, loginData(logins++, payloadBytes));

@@ -40,7 +40,14 @@ export interface GoalInputs {
 const cps: StoreName = "connect-pg-simple";
 
 /** A cell's metric divided by another store's in the same cell (NaN when either is missing). */
-function cellRatio(cells: Cells | undefined, workload: string, concurrency: number, store: StoreName, reference: StoreName, metric: "opsPerSec" | "clientCpuUsPerOp" = "opsPerSec"): number {
+function cellRatio(
+  cells: Cells | undefined,
+  workload: string,
+  concurrency: number,
+  store: StoreName,
+  reference: StoreName,
+  metric: "opsPerSec" | "clientCpuUsPerOp" = "opsPerSec",
+): number {
   const mine = cells?.get(store, workload, concurrency)?.median[metric] ?? Number.NaN;
   return mine / (cells?.get(reference, workload, concurrency)?.median[metric] ?? Number.NaN);
 }
@@ -63,7 +70,13 @@ function result(measured: number, comparison: Goal["comparison"], target: number
   return where === undefined ? { measured, met } : { measured, where, met };
 }
 
-function perPath(goal: string, comparison: Goal["comparison"], target: number, measure: (path: OurPath) => { measured: number; where?: string }, unit: Goal["unit"] = "×"): Goal {
+function perPath(
+  goal: string,
+  comparison: Goal["comparison"],
+  target: number,
+  measure: (path: OurPath) => { measured: number; where?: string },
+  unit: Goal["unit"] = "×",
+): Goal {
   const results: Goal["results"] = {};
   for (const path of ourPaths) {
     const { measured, where } = measure(path);
@@ -80,7 +93,10 @@ function oneOf(cells: Cells | undefined, workload: string, concurrency: number, 
 function prismaAgainstOurs(cells: Cells | undefined, label: (workload: string, concurrency: number) => string): Goal["results"] {
   const candidates = (cells?.all() ?? [])
     .filter((cell) => cell.store === "ours-prisma")
-    .map((cell) => ({ where: label(cell.workload, cell.concurrency), value: cellRatio(cells, cell.workload, cell.concurrency, "ours-prisma", "ours") }));
+    .map((cell) => ({
+      where: label(cell.workload, cell.concurrency),
+      value: cellRatio(cells, cell.workload, cell.concurrency, "ours-prisma", "ours"),
+    }));
   const { measured, where } = worst(candidates, "≥");
   return { "ours-prisma": result(measured, "≥", 0.8, where) };
 }
@@ -90,10 +106,15 @@ export function evaluateGoals({ throughput, locked, http, memory }: GoalInputs):
   const goals: Goal[] = [
     perPath("get ≥ 2.5× connect-pg-simple, c = 16", "≥", 2.5, (path) => oneOf(throughput, "get", 16, path)),
     perPath("get ≥ 3× connect-pg-simple, c = 64", "≥", 3, (path) => oneOf(throughput, "get", 64, path)),
-    ...(["set", "touch", "destroy"] as const).map((workload) => perPath(`${workload} ≥ 1.5× connect-pg-simple, c = 16`, "≥", 1.5, (path) => oneOf(throughput, workload, 16, path))),
+    ...(["set", "touch", "destroy"] as const).map((workload) =>
+      perPath(`${workload} ≥ 1.5× connect-pg-simple, c = 16`, "≥", 1.5, (path) => oneOf(throughput, workload, 16, path)),
+    ),
     perPath("realistic mix ≥ 2× connect-pg-simple, c = 16", "≥", 2, (path) => oneOf(throughput, "mix", 16, path)),
     perPath("every Store API workload ≥ 0.9× connect-pg-simple at c = 1", "≥", 0.9, (path) =>
-      worst(workloadNames.map((workload) => ({ where: workload, value: cellRatio(throughput, workload, 1, path, cps) })), "≥"),
+      worst(
+        workloadNames.map((workload) => ({ where: workload, value: cellRatio(throughput, workload, 1, path, cps) })),
+        "≥",
+      ),
     ),
     {
       goal: "PrismaClient path ≥ 0.8× the pg-pool path, every Store API workload and c",
@@ -118,11 +139,16 @@ export function evaluateGoals({ throughput, locked, http, memory }: GoalInputs):
     },
     ...frameworks.flatMap((framework) =>
       routes.map((route) =>
-        perPath(`HTTP ${framework} ${route} route ≥ 1.2× connect-pg-simple`, "≥", 1.2, (path) => oneOf(http?.cells, httpWorkload(framework, route), http?.connections ?? Number.NaN, path)),
+        perPath(`HTTP ${framework} ${route} route ≥ 1.2× connect-pg-simple`, "≥", 1.2, (path) =>
+          oneOf(http?.cells, httpWorkload(framework, route), http?.connections ?? Number.NaN, path),
+        ),
       ),
     ),
     perPath("client CPU µs/op ≤ connect-pg-simple's, every Store API workload at c = 16", "≤", 1, (path) =>
-      worst(workloadNames.map((workload) => ({ where: workload, value: cellRatio(throughput, workload, 16, path, cps, "clientCpuUsPerOp") })), "≤"),
+      worst(
+        workloadNames.map((workload) => ({ where: workload, value: cellRatio(throughput, workload, 16, path, cps, "clientCpuUsPerOp") })),
+        "≤",
+      ),
     ),
   ];
   const reference = memory?.find((row) => row.store === cps);
@@ -131,7 +157,9 @@ export function evaluateGoals({ throughput, locked, http, memory }: GoalInputs):
       "peak RSS after the Store API workloads ≤ connect-pg-simple's + 30 MB",
       "≤",
       (reference?.afterWorkloadsMB ?? Number.NaN) + 30,
-      (path) => ({ measured: reference === undefined ? Number.NaN : (memory?.find((row) => row.store === path)?.afterWorkloadsMB ?? Number.NaN) }),
+      (path) => ({
+        measured: reference === undefined ? Number.NaN : (memory?.find((row) => row.store === path)?.afterWorkloadsMB ?? Number.NaN),
+      }),
       "MB",
     ),
   );
@@ -142,7 +170,9 @@ export function evaluateGoals({ throughput, locked, http, memory }: GoalInputs):
     goals.push(
       perPath(`locked unit (open), ${label}, ≥ 0.9× raw pg, every c`, "≥", 0.9, (path) =>
         worst(
-          (locked?.all() ?? []).filter((cell) => cell.store === path && cell.workload === kind).map((cell) => ({ where: `c=${cell.concurrency}`, value: cellRatio(locked, kind, cell.concurrency, path, "raw-pg") })),
+          (locked?.all() ?? [])
+            .filter((cell) => cell.store === path && cell.workload === kind)
+            .map((cell) => ({ where: `c=${cell.concurrency}`, value: cellRatio(locked, kind, cell.concurrency, path, "raw-pg") })),
           "≥",
         ),
       ),

@@ -6,7 +6,16 @@ import type { ScaleResult } from "../sections/scale.ts";
 import type { Cells } from "../sections/summary.ts";
 import { workloadNames } from "../worker/workloads.ts";
 import { goalsTable, type Goal } from "./goals.ts";
-import { breakdownTable, httpTables, lockedTable, lostUpdateTable, memoryTable, scaleTables, throughputTables, type MemoryRow } from "./tables.ts";
+import {
+  breakdownTable,
+  httpTables,
+  lockedTable,
+  lostUpdateTable,
+  memoryTable,
+  scaleTables,
+  throughputTables,
+  type MemoryRow,
+} from "./tables.ts";
 
 export interface RunReport {
   config: BenchConfig;
@@ -24,14 +33,17 @@ export interface RunReport {
 /** The whole report as markdown. */
 export function markdownReport(report: RunReport): string {
   const { config } = report;
-  const env = Object.entries(report.environment).map(([key, value]) => `${key}: ${value}`).join(" · ");
+  const env = Object.entries(report.environment)
+    .map(([key, value]) => `${key}: ${value}`)
+    .join(" · ");
   return [
     `## prisma-pg-session benchmark${config.quick ? " (--quick: smoke run, numbers not meaningful)" : ""}`,
     `${env}\n\nMedians of ${config.repeats} interleaved round(s) of ${config.segmentMs} ms per segment (after ${config.warmupMs} ms warm-up); ` +
       `${config.poolSize} sessions of ~${config.payloadBytes} B (mix and fastify: requests of ${config.activeSessions} active users among them); pool of ${config.poolMax} connections per store; each store in its own process ` +
       "(client CPU = that process's user+sys; server CPU = its PostgreSQL backends, from /proc). Timings are noisy on a shared 2-core box.",
     report.goals && `### Goals (targets for ours; reported, not asserted)\n\n${goalsTable(report.goals)}`,
-    report.throughput && `### Express-session Store API\n\n${throughputTables(report.throughput, config.stores, workloadNames, config.concurrencies)}`,
+    report.throughput &&
+      `### Express-session Store API\n\n${throughputTables(report.throughput, config.stores, workloadNames, config.concurrencies)}`,
     `### Memory (MB; every worker also holds the bench's own ${config.poolSize} sessions)\n\n${memoryTable(report.memory)}`,
     report.locked && `### Locked unit of work (read-modify-write under FOR UPDATE)\n\n${lockedTable(report.locked)}`,
     report.lostUpdate &&

@@ -8,6 +8,13 @@ export function writeResults(results: unknown): string {
   mkdirSync(resultsDir, { recursive: true });
   const path = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   // Cells are class instances with private state: serialize them through their `all()`.
-  writeFileSync(path, JSON.stringify(results, (_key, value: unknown) => (value instanceof Object && "all" in value && typeof value.all === "function" ? value.all() : value), 2));
+  writeFileSync(
+    path,
+    JSON.stringify(
+      results,
+      (_key, value: unknown) => (value instanceof Object && "all" in value && typeof value.all === "function" ? value.all() : value),
+      2,
+    ),
+  );
   return path;
 }

@@ -13,7 +13,14 @@ const measureHeader = ["ops/s", "p50 ms", "p99 ms", "stmts/op", "client CPU µs/
 function measures(cell: Cell): string[] {
   const m = cell.median;
   const errors = m.errors > 0 || m.misses > 0 ? ` (${count(m.errors)} err, ${count(m.misses)} miss)` : "";
-  return [count(m.opsPerSec) + errors, ms(m.p50Ms), ms(m.p99Ms), decimal(m.statementsPerOp), count(m.clientCpuUsPerOp), count(m.serverCpuUsPerOp)];
+  return [
+    count(m.opsPerSec) + errors,
+    ms(m.p50Ms),
+    ms(m.p99Ms),
+    decimal(m.statementsPerOp),
+    count(m.clientCpuUsPerOp),
+    count(m.serverCpuUsPerOp),
+  ];
 }
 
 function versus(cells: Cells, cell: Cell, reference: StoreName): string {
@@ -21,7 +28,12 @@ function versus(cells: Cells, cell: Cell, reference: StoreName): string {
 }
 
 /** The Store API workloads: one table per workload; rows by concurrency, then store (in `stores` order). */
-export function throughputTables(cells: Cells, stores: readonly StoreName[], workloads: readonly string[], concurrencies: readonly number[]): string {
+export function throughputTables(
+  cells: Cells,
+  stores: readonly StoreName[],
+  workloads: readonly string[],
+  concurrencies: readonly number[],
+): string {
   return workloads
     .map((workload) => {
       const rows: string[][] = [];
@@ -29,7 +41,13 @@ export function throughputTables(cells: Cells, stores: readonly StoreName[], wor
         for (const store of stores) {
           const cell = cells.get(store, workload, concurrency);
           if (cell === undefined) continue;
-          rows.push([String(concurrency), storeLabel(store), ...measures(cell), versus(cells, cell, "raw-pg"), versus(cells, cell, "connect-pg-simple")]);
+          rows.push([
+            String(concurrency),
+            storeLabel(store),
+            ...measures(cell),
+            versus(cells, cell, "raw-pg"),
+            versus(cells, cell, "connect-pg-simple"),
+          ]);
         }
       }
       return `#### ${workloadTitles[workload] ?? workload}\n\n${table(["c", "store", ...measureHeader, "× raw pg", "× connect-pg-simple"], rows)}`;
@@ -78,12 +96,22 @@ export interface MemoryRow {
 export function memoryTable(rows: readonly MemoryRow[]): string {
   const cps = rows.find((row) => row.store === "connect-pg-simple");
   return table(
-    ["store", "RSS, store opened, empty", "peak RSS after Store API workloads", "vs connect-pg-simple", "V8 heap reserved then", "live heap after GC then", "peak RSS whole run"],
+    [
+      "store",
+      "RSS, store opened, empty",
+      "peak RSS after Store API workloads",
+      "vs connect-pg-simple",
+      "V8 heap reserved then",
+      "live heap after GC then",
+      "peak RSS whole run",
+    ],
     rows.map((row) => [
       storeLabel(row.store),
       count(row.openedMB),
       count(row.afterWorkloadsMB),
-      cps === undefined ? "–" : `${row.afterWorkloadsMB >= cps.afterWorkloadsMB ? "+" : ""}${count(row.afterWorkloadsMB - cps.afterWorkloadsMB)}`,
+      cps === undefined
+        ? "–"
+        : `${row.afterWorkloadsMB >= cps.afterWorkloadsMB ? "+" : ""}${count(row.afterWorkloadsMB - cps.afterWorkloadsMB)}`,
       count(row.heapTotalMB),
       count(row.liveHeapMB),
       count(row.wholeRunMB),
@@ -93,13 +121,15 @@ export function memoryTable(rows: readonly MemoryRow[]): string {
 
 /** Locked units, ours against raw pg. */
 export function lockedTable(cells: Cells): string {
-  const rows = cells.all().map((cell) => [
-    String(cell.concurrency),
-    cell.workload === "locked-hot" ? "one hot id" : "distinct ids",
-    storeLabel(cell.store),
-    ...measures(cell),
-    versus(cells, cell, "raw-pg"),
-  ]);
+  const rows = cells
+    .all()
+    .map((cell) => [
+      String(cell.concurrency),
+      cell.workload === "locked-hot" ? "one hot id" : "distinct ids",
+      storeLabel(cell.store),
+      ...measures(cell),
+      versus(cells, cell, "raw-pg"),
+    ]);
   rows.sort((a, b) => Number(a[0]) - Number(b[0]) || a[1]!.localeCompare(b[1]!) || a[2]!.localeCompare(b[2]!));
   return table(["c", "ids", "store", "units/s", ...measureHeader.slice(1).map((h) => h.replace("/op", "/unit")), "× raw pg"], rows);
 }
@@ -108,14 +138,29 @@ export function lockedTable(cells: Cells): string {
 export function lostUpdateTable(rows: readonly LostUpdateRow[]): string {
   return table(
     ["store", "API", "final counter", "requests", "failed", "ms"],
-    rows.map((row) => [storeLabel(row.store), row.via, String(row.finalCounter ?? "–"), String(row.requests), String(row.failed), count(row.ms)]),
+    rows.map((row) => [
+      storeLabel(row.store),
+      row.via,
+      String(row.finalCounter ?? "–"),
+      String(row.requests),
+      String(row.failed),
+      count(row.ms),
+    ]),
   );
 }
 
 function scaleCellTable(cells: Cells, title: string): string {
   const rows = cells
     .all()
-    .map((cell) => [cell.workload, storeLabel(cell.store), count(cell.median.opsPerSec), ms(cell.median.p50Ms), ms(cell.median.p99Ms), decimal(cell.median.statementsPerOp), count(cell.median.clientCpuUsPerOp)]);
+    .map((cell) => [
+      cell.workload,
+      storeLabel(cell.store),
+      count(cell.median.opsPerSec),
+      ms(cell.median.p50Ms),
+      ms(cell.median.p99Ms),
+      decimal(cell.median.statementsPerOp),
+      count(cell.median.clientCpuUsPerOp),
+    ]);
   return `#### ${title}\n\n${table(["operation", "store", "ops/s", "p50 ms", "p99 ms", "stmts/op", "client CPU µs/op"], rows)}`;
 }
 
@@ -147,6 +192,13 @@ export function scaleTables(scale: ScaleResult): string {
 export function breakdownTable(lines: readonly BreakdownLine[]): string {
   return table(
     ["layer", "c", "client CPU µs/op", "ops/s", "stmts/op", "what it adds"],
-    lines.map((line) => [line.name, String(line.concurrency), count(line.clientCpuUsPerOp), count(line.opsPerSec), decimal(line.statementsPerOp), line.adds]),
+    lines.map((line) => [
+      line.name,
+      String(line.concurrency),
+      count(line.clientCpuUsPerOp),
+      count(line.opsPerSec),
+      decimal(line.statementsPerOp),
+      line.adds,
+    ]),
   );
 }

@@ -61,7 +61,14 @@ export async function httpSection(context: RunContext): Promise<HttpResult> {
       await Promise.all(
         stores.map(async (store, i) => {
           const handle = handles[i]!;
-          const args: AppInitArgs = { store, framework, url: database.url, database: database.name, poolMax: config.poolMax, payloadBytes: config.payloadBytes };
+          const args: AppInitArgs = {
+            store,
+            framework,
+            url: database.url,
+            database: database.name,
+            poolMax: config.poolMax,
+            payloadBytes: config.payloadBytes,
+          };
           const { port } = await handle.call<{ port: number }>("init", args);
           apps.set(store, { handle, port, cookies: await login(port, connections) });
         }),
@@ -99,7 +106,9 @@ export async function httpSection(context: RunContext): Promise<HttpResult> {
             // Fewer sessions than connections can happen (a slow store's connections not all served in a short
             // segment); more, or errors, mean requests came without a valid session or failed.
             if (segment.errors > 0 || probe.sessions > connections || !idle) {
-              log(`${workload} ${store}: ${result.non2xx} non-2xx, ${result.errors} errors, ${probe.sessions} sessions seen (${connections} connections)${idle ? "" : ", still busy 5 s after the load"}`);
+              log(
+                `${workload} ${store}: ${result.non2xx} non-2xx, ${result.errors} errors, ${probe.sessions} sessions seen (${connections} connections)${idle ? "" : ", still busy 5 s after the load"}`,
+              );
             }
             cells.add(store, workload, connections, segment);
           }
@@ -118,7 +127,8 @@ export async function httpSection(context: RunContext): Promise<HttpResult> {
 }
 
 function segmentOf(result: Awaited<ReturnType<typeof load>>, probe: AppProbe): HttpSegment {
-  const perRequest = (total: number | undefined): number | undefined => (total === undefined || probe.requests === 0 ? undefined : total / probe.requests);
+  const perRequest = (total: number | undefined): number | undefined =>
+    total === undefined || probe.requests === 0 ? undefined : total / probe.requests;
   return {
     ops: result.ok,
     elapsedMs: result.windowMs,

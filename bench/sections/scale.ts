@@ -56,7 +56,9 @@ export async function scaleSection(context: RunContext): Promise<ScaleResult> {
     const rowsBefore = await countRows(context, store);
     const result = await worker(context, store).call<Omit<PruneRow, "store" | "rowsBefore" | "rowsAfter">>("prune");
     prune.push({ store, rowsBefore, rowsAfter: await countRows(context, store), ...result });
-    context.log(`prune ${store}: ${Math.round(result.totalMs)} ms in ${result.batches} DELETE(s), longest ${Math.round(result.longestBatchMs)} ms`);
+    context.log(
+      `prune ${store}: ${Math.round(result.totalMs)} ms in ${result.batches} DELETE(s), longest ${Math.round(result.longestBatchMs)} ms`,
+    );
   }
   return { payload, rows, rowCounts, fillMs, prune };
 }
@@ -70,7 +72,13 @@ async function payloadSizes(context: RunContext): Promise<Cells> {
     for (let round = 0; round < Math.min(2, config.repeats); round++) {
       for (const kind of ["get", "set"] as const) {
         for (const store of rotated(stores, round)) {
-          const args: SegmentArgs = { workload: `payload-${kind}`, concurrency: 1, durationMs: config.scale.payloadSegmentMs, warmupMs: 100, bytes };
+          const args: SegmentArgs = {
+            workload: `payload-${kind}`,
+            concurrency: 1,
+            durationMs: config.scale.payloadSegmentMs,
+            warmupMs: 100,
+            bytes,
+          };
           cells.add(store, `${kind} ${sizeLabel(bytes)}`, 1, await worker(context, store).call<MeasuredSegment>("segment", args));
         }
       }
@@ -87,7 +95,13 @@ async function measureRows(context: RunContext, cells: Cells, label: string, cou
   for (let round = 0; round < config.repeats; round++) {
     for (const kind of ["get", "set"] as const) {
       for (const store of rotated(scaleStores, round)) {
-        const args: SegmentArgs = { workload: kind, concurrency: 16, durationMs: config.segmentMs, warmupMs: config.warmupMs, seed: round + 1 };
+        const args: SegmentArgs = {
+          workload: kind,
+          concurrency: 16,
+          durationMs: config.segmentMs,
+          warmupMs: config.warmupMs,
+          seed: round + 1,
+        };
         cells.add(store, `${kind} @ ${label}`, 16, await worker(context, store).call<MeasuredSegment>("segment", args));
       }
     }

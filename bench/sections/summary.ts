@@ -2,7 +2,17 @@ import { medianOf } from "../report/stats.ts";
 import type { StoreName } from "../stores/types.ts";
 import type { MeasuredSegment } from "./context.ts";
 
-export const summaryKeys = ["opsPerSec", "p50Ms", "p99Ms", "statementsPerOp", "clientCpuUsPerOp", "serverCpuUsPerOp", "errors", "misses", "ops"] as const;
+export const summaryKeys = [
+  "opsPerSec",
+  "p50Ms",
+  "p99Ms",
+  "statementsPerOp",
+  "clientCpuUsPerOp",
+  "serverCpuUsPerOp",
+  "errors",
+  "misses",
+  "ops",
+] as const;
 export type Summary = Record<(typeof summaryKeys)[number], number>;
 
 /** One cell of a table (store × workload × concurrency): every round's segment and their medians. */

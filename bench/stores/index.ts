@@ -11,7 +11,15 @@ import type { StoreDefinition, StoreName } from "./types.ts";
 export const defaultStores: readonly StoreName[] = ["ours", "ours-prisma", "connect-pg-simple", "prisma-session-store", "raw-pg", "memory"];
 
 /** Every store the bench knows, experiments included (`--stores=ours,ours-json,...`). */
-export const allStoreDefinitions: readonly StoreDefinition[] = [ours, oursPrisma, oursJson, connectPgSimple, prismaSessionStore, rawPg, memory];
+export const allStoreDefinitions: readonly StoreDefinition[] = [
+  ours,
+  oursPrisma,
+  oursJson,
+  connectPgSimple,
+  prismaSessionStore,
+  rawPg,
+  memory,
+];
 
 export function storeDefinition(name: StoreName): StoreDefinition {
   const found = allStoreDefinitions.find((definition) => definition.name === name);

@@ -5,7 +5,9 @@ import type { Op } from "./runner.ts";
 /** Plain data of about `bytes` as JSON, with the counter the units increment. */
 export function lockedData(bytes: number): Record<string, unknown> {
   const data: Record<string, unknown> = { user: { id: 42, name: "user 42", roles: ["reader"] }, counter: 0, blob: "" };
-  data["blob"] = randomBytes(bytes).toString("base64").slice(0, Math.max(0, bytes - JSON.stringify(data).length));
+  data["blob"] = randomBytes(bytes)
+    .toString("base64")
+    .slice(0, Math.max(0, bytes - JSON.stringify(data).length));
   return data;
 }
 

@@ -88,7 +88,12 @@ serve({
       op = workloadOp(args.workload, s, args.seed ?? 1);
     }
     s.misses = 0;
-    const options = { concurrency: args.concurrency, durationMs: args.durationMs, warmupMs: args.warmupMs, ...(args.maxOps === undefined ? {} : { maxOps: args.maxOps }) };
+    const options = {
+      concurrency: args.concurrency,
+      durationMs: args.durationMs,
+      warmupMs: args.warmupMs,
+      ...(args.maxOps === undefined ? {} : { maxOps: args.maxOps }),
+    };
     const result = await runSegment(op, options, { counter, serverCpu: serverCpu! });
     return { ...result, misses: s.misses };
   },

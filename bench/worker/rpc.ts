@@ -15,7 +15,10 @@ export class WorkerHandle {
   #next = 1;
   #exited = false;
 
-  constructor(readonly label: string, script: string) {
+  constructor(
+    readonly label: string,
+    script: string,
+  ) {
     // Same loader flags as this process (`--import tsx`), plus a `gc()` for measuring the live heap;
     // structured clone keeps NaN and undefined.
     const execArgv = [...process.execArgv, "--expose-gc"];
@@ -71,7 +74,8 @@ export function serve(handlers: Record<string, (args: never) => Promise<unknown>
     }
     handler(request.args as never).then(
       (value) => answer({ id: request.id, ok: true, value }),
-      (error: unknown) => answer({ id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+      (error: unknown) =>
+        answer({ id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
     );
   });
 }

@@ -40,7 +40,12 @@ export function makeSession(index: number, bytes: number): BenchSession {
     blob: "",
   } as unknown as BenchSession;
   const missing = bytes - JSON.stringify(data).length;
-  data["blob"] = missing > 0 ? randomBytes(Math.ceil((missing * 3) / 4)).toString("base64").slice(0, missing) : "";
+  data["blob"] =
+    missing > 0
+      ? randomBytes(Math.ceil((missing * 3) / 4))
+          .toString("base64")
+          .slice(0, missing)
+      : "";
   return data;
 }
 

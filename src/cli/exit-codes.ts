@@ -13,7 +13,8 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return ExitCode.badInput;
   if (isSessionStoreError(error, "InvalidSessionIdError")) return ExitCode.badInput;
   if (isSessionStoreError(error, "SessionNotFoundError")) return ExitCode.notFound;
-  if (isSessionStoreError(error, "StoreUnavailableError") || isSessionStoreError(error, "EmbeddedDatabaseError")) return ExitCode.unavailable;
+  if (isSessionStoreError(error, "StoreUnavailableError") || isSessionStoreError(error, "EmbeddedDatabaseError"))
+    return ExitCode.unavailable;
   return ExitCode.failure;
 }
 

@@ -82,7 +82,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       return name === undefined && !values.help ? ExitCode.badInput : ExitCode.ok;
     }
     const command =
-      name === "rekey" ? rekey({ keys: env[keysVariable], plaintext: values.plaintext }) : Object.hasOwn(commands, name) ? commands[name] : undefined;
+      name === "rekey"
+        ? rekey({ keys: env[keysVariable], plaintext: values.plaintext })
+        : Object.hasOwn(commands, name)
+          ? commands[name]
+          : undefined;
     if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}; see --help`);
     const options = {
       limit: positiveInt("limit", values.limit, 50),

@@ -6,10 +6,7 @@ import type { PrismaHandle } from "./prisma-handle.ts";
 import { PrismaDriver } from "./prisma-driver.ts";
 
 /** Exactly one of the three ways to reach the database, as the store's options give them. */
-export type DriverSource =
-  | { prisma: PrismaHandle }
-  | ({ pgPool: PgPool } & PoolErrorListeners)
-  | OwnPoolOptions;
+export type DriverSource = { prisma: PrismaHandle } | ({ pgPool: PgPool } & PoolErrorListeners) | OwnPoolOptions;
 
 /** The one place that picks the driver for a store's options. */
 export function openDriver(source: DriverSource): Driver {

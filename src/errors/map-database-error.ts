@@ -45,7 +45,9 @@ function describe(error: unknown): DatabaseFailure | undefined {
     detail?: unknown;
   };
   // A DriverAdapterError can also reach us unwrapped (seen when a backend is terminated, 57P01).
-  const adapterCause = e.meta?.driverAdapterError?.cause ?? (e.name === "DriverAdapterError" && typeof e.cause === "object" && e.cause !== null ? (e.cause as Record<string, unknown>) : undefined);
+  const adapterCause =
+    e.meta?.driverAdapterError?.cause ??
+    (e.name === "DriverAdapterError" && typeof e.cause === "object" && e.cause !== null ? (e.cause as Record<string, unknown>) : undefined);
   const prismaCode = typeof e.code === "string" && /^P\d{4}$/.test(e.code) ? e.code : undefined;
   const fullMessage = typeof e.message === "string" ? e.message : String(error);
   // Prisma's message opens with a multi-line "Invalid `prisma.$queryRawUnsafe()` invocation" preamble;
@@ -76,7 +78,8 @@ function describe(error: unknown): DatabaseFailure | undefined {
     // Node socket errors (ECONNREFUSED, ECONNRESET, ...) from a bare driver.
     return { sqlState: undefined, kind: "DatabaseNotReachable", prismaCode: undefined, message };
   }
-  if (error instanceof Error && codelessDriverMessages.test(message)) return { sqlState: undefined, kind: undefined, prismaCode: undefined, message };
+  if (error instanceof Error && codelessDriverMessages.test(message))
+    return { sqlState: undefined, kind: undefined, prismaCode: undefined, message };
   return undefined;
 }
 
@@ -105,7 +108,8 @@ const unavailablePrismaCodes = /^P10(0[0-3]|1[0-7])$/;
 function isUnavailable(f: DatabaseFailure): boolean {
   if (f.kind !== undefined && unavailableKinds.has(f.kind)) return true;
   if (f.prismaCode !== undefined && unavailablePrismaCodes.test(f.prismaCode)) return true;
-  if (f.sqlState === undefined) return /connection (terminated|closed|refused)|ECONNREFUSED|ECONNRESET|Connection terminated|is not queryable/i.test(f.message);
+  if (f.sqlState === undefined)
+    return /connection (terminated|closed|refused)|ECONNREFUSED|ECONNRESET|Connection terminated|is not queryable/i.test(f.message);
   // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now;
   // 53300: too many connections; 3D000: database does not exist; 28xxx: authentication.
   return /^(08|28)/.test(f.sqlState) || ["57P01", "57P02", "57P03", "53300", "3D000"].includes(f.sqlState);
@@ -147,10 +151,7 @@ export function mapDatabaseError(error: unknown, context: SessionErrorContext): 
     case "42P01":
     case "3F000":
     case "42703": // a column is missing: not a sessions table, or a later migration was not applied
-      return new TableNotFoundError(
-        `table ${context.table ?? ""} does not exist: run \`npx prisma migrate deploy\` (${f.message})`,
-        ctx,
-      );
+      return new TableNotFoundError(`table ${context.table ?? ""} does not exist: run \`npx prisma migrate deploy\` (${f.message})`, ctx);
     case "55P03":
       return new LockTimeoutError(`Timed out waiting for the lock on session ${context.sessionId ?? ""}`.trim(), ctx);
     case "40P01":
@@ -162,7 +163,8 @@ export function mapDatabaseError(error: unknown, context: SessionErrorContext): 
     return new TableNotFoundError(`table ${context.table ?? ""} does not exist: run \`npx prisma migrate deploy\``, ctx);
   }
   if (f.prismaCode === "P2028") return new TransactionTimeoutError(`Transaction timed out: ${f.message}`, ctx);
-  if (poolWaitTimeout.test(f.message)) return new TransactionTimeoutError(`No pooled connection became free in time (pool.connectionTimeoutMillis): ${f.message}`, ctx);
+  if (poolWaitTimeout.test(f.message))
+    return new TransactionTimeoutError(`No pooled connection became free in time (pool.connectionTimeoutMillis): ${f.message}`, ctx);
   if (isUnavailable(f)) return new StoreUnavailableError(`Session store unavailable: ${f.message}`, ctx);
   return error;
 }

@@ -31,10 +31,7 @@ export class SessionStoreError extends Error {
  * Name-based type guard: works across duplicated copies of this package (two versions in one
  * node_modules), where `instanceof` does not.
  */
-export function isSessionStoreError<N extends string = string>(
-  error: unknown,
-  name?: N,
-): error is SessionStoreError & { name: N } {
+export function isSessionStoreError<N extends string = string>(error: unknown, name?: N): error is SessionStoreError & { name: N } {
   if (!(error instanceof Error) || (error as { [brand]?: true })[brand] !== true) return false;
   return name === undefined || error.name === name;
 }

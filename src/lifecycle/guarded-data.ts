@@ -43,7 +43,10 @@ export class GuardedData {
           const method = value as (...args: unknown[]) => unknown;
           return (...args: unknown[]) => {
             if (typeof key === "string" && slots(key)) guard(key);
-            const result = method.apply(object, args.map((arg) => this.unwrap(arg)));
+            const result = method.apply(
+              object,
+              args.map((arg) => this.unwrap(arg)),
+            );
             return key === "get" ? this.#wrap(result) : result;
           };
         }

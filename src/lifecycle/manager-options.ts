@@ -33,7 +33,6 @@ export interface SessionManagerOptions extends PostgresStoreOptions {
 
 export const managerDefaults = { idLength: 32 } as const;
 
-
 const managerOptionKeys = ["store", "serializer", "idLength", "lockTimeout"] as const;
 
 export function assertManagerOptions(options: SessionManagerOptions): void {

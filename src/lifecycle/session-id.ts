@@ -8,7 +8,9 @@ const hexId = /^[a-fA-F0-9]+$/;
 
 /** A new id from the CSPRNG: `length` lowercase hex characters (4 bits each; 32 = 128 bits). */
 export function generateSessionId(length: number): string {
-  return randomBytes(Math.ceil(length / 2)).toString("hex").slice(0, length);
+  return randomBytes(Math.ceil(length / 2))
+    .toString("hex")
+    .slice(0, length);
 }
 
 /** Validates a supplied id before any SQL: hex only, at most `maxLength` characters. */

@@ -7,7 +7,13 @@ import { normalizeTransactionOptions } from "../store/store-options.ts";
 import type { TransactionOptions } from "../driver/driver.ts";
 import type { SessionRecord } from "../store/session-record.ts";
 import type { StoreTransaction } from "../store/store-transaction.ts";
-import { assertManagerOptions, managerDefaults, storeOptionsOf, transactionOptionsOf, type SessionManagerOptions } from "./manager-options.ts";
+import {
+  assertManagerOptions,
+  managerDefaults,
+  storeOptionsOf,
+  transactionOptionsOf,
+  type SessionManagerOptions,
+} from "./manager-options.ts";
 import { OpenSession, type Session, type SessionData } from "./session.ts";
 import { assertSessionId, generateSessionId } from "./session-id.ts";
 
@@ -83,21 +89,18 @@ export class SessionManager<D extends SessionData = SessionData> {
     const held = await this.#enter(id);
     let session: OpenSession<D> | undefined;
     try {
-      return await this.store.transaction(
-        async (tx) => {
-          session = await this.#load(tx, id);
-          const result = await heldSessions.run(held, () => fn(session!));
-          const settlement = session.settle();
-          session.end();
-          if (settlement.action === "update") {
-            if ((await tx.update({ id, serialized: settlement.serialized })) !== 1) throw this.#notFound(id);
-          } else if (settlement.action === "remove") {
-            await tx.remove({ id });
-          }
-          return result;
-        },
-        transaction,
-      );
+      return await this.store.transaction(async (tx) => {
+        session = await this.#load(tx, id);
+        const result = await heldSessions.run(held, () => fn(session!));
+        const settlement = session.settle();
+        session.end();
+        if (settlement.action === "update") {
+          if ((await tx.update({ id, serialized: settlement.serialized })) !== 1) throw this.#notFound(id);
+        } else if (settlement.action === "remove") {
+          await tx.remove({ id });
+        }
+        return result;
+      }, transaction);
     } finally {
       session?.end();
     }
@@ -177,10 +180,10 @@ export class SessionManager<D extends SessionData = SessionData> {
     const key = `${await this.store.tableIdentity()}\0${id}`;
     const held = heldSessions.getStore();
     if (held?.has(key)) {
-      throw new SessionReentryError(
-        `Session ${id} is already open in this unit of work; opening it again would wait for its own lock`,
-        { sessionId: id, table: this.store.tableName },
-      );
+      throw new SessionReentryError(`Session ${id} is already open in this unit of work; opening it again would wait for its own lock`, {
+        sessionId: id,
+        table: this.store.tableName,
+      });
     }
     return new Set([...(held ?? []), key]);
   }

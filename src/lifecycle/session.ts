@@ -1,8 +1,10 @@
 import { ReadOnlyFieldError, SessionClosedError, SessionDeletedError } from "../errors/store-errors.ts";
 import { GuardedData } from "./guarded-data.ts";
 
-/** Session data as stored: any serializable values, plus the read-only `_session_id` of Apache::Session's format. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/**
+ * Session data as stored: any serializable values, plus the read-only `_session_id` of Apache::Session's
+ * format. `any`, not `unknown`: a typed app's session interface (`{ user?: User }`) must fit it.
+ */
 export type SessionData = Record<string, any> & { readonly _session_id: string };
 
 /** Apache::Session's statuses as they can be observed inside a unit of work (NEW sessions are committed at once). */

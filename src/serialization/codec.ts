@@ -14,7 +14,11 @@ export function encode(serializer: Serializer, data: unknown, context: CodecCont
     text = serializer.serialize(data);
   } catch (cause) {
     if (cause instanceof UnsupportedValueError) {
-      throw new CorruptPayloadError(`Session ${context.sessionId} could not be serialized: ${cause.message}`, { ...context, cause, keyPath: cause.keyPath });
+      throw new CorruptPayloadError(`Session ${context.sessionId} could not be serialized: ${cause.message}`, {
+        ...context,
+        cause,
+        keyPath: cause.keyPath,
+      });
     }
     throw new CorruptPayloadError(`Session ${context.sessionId} could not be serialized`, { ...context, cause });
   }

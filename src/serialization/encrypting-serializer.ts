@@ -50,10 +50,13 @@ const textsPerObject = 8;
  * there as that row's session.
  */
 export function createEncryptingSerializer(options: EncryptingSerializerOptions): Serializer {
-  if (typeof options !== "object" || options === null) throw new TypeError("createEncryptingSerializer needs options { keys, serializer?, acceptPlaintext? }");
+  if (typeof options !== "object" || options === null)
+    throw new TypeError("createEncryptingSerializer needs options { keys, serializer?, acceptPlaintext? }");
   const unknown = Object.keys(options).filter((name) => !optionNames.has(name));
   if (unknown.length > 0) {
-    throw new TypeError(`createEncryptingSerializer: unknown option${unknown.length === 1 ? "" : "s"} ${unknown.join(", ")} (expected keys, serializer, acceptPlaintext, reuseCacheSize)`);
+    throw new TypeError(
+      `createEncryptingSerializer: unknown option${unknown.length === 1 ? "" : "s"} ${unknown.join(", ")} (expected keys, serializer, acceptPlaintext, reuseCacheSize)`,
+    );
   }
   const cipher = new PayloadCipher(resolveKeys(options.keys));
   const inner = options.serializer ?? superjsonSerializer;
@@ -61,7 +64,8 @@ export function createEncryptingSerializer(options: EncryptingSerializerOptions)
     throw new TypeError("createEncryptingSerializer: serializer must have serialize and deserialize methods");
   }
   const acceptPlaintext = options.acceptPlaintext ?? false;
-  if (typeof acceptPlaintext !== "boolean") throw new TypeError(`createEncryptingSerializer: acceptPlaintext must be a boolean, got ${typeof acceptPlaintext}`);
+  if (typeof acceptPlaintext !== "boolean")
+    throw new TypeError(`createEncryptingSerializer: acceptPlaintext must be a boolean, got ${typeof acceptPlaintext}`);
   const reuseCacheSize = options.reuseCacheSize ?? 10_000;
   if (!Number.isSafeInteger(reuseCacheSize) || reuseCacheSize < 0) {
     throw new RangeError(`createEncryptingSerializer: reuseCacheSize must be a whole number ≥ 0, got ${String(reuseCacheSize)}`);

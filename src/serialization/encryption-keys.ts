@@ -42,7 +42,10 @@ export function resolveKeys(keys: unknown): ResolvedKey[] {
       throw new TypeError(`keys[${index}] must be an object { id, key }, got ${describe(entry)}`);
     }
     const extra = Object.keys(entry).filter((name) => name !== "id" && name !== "key");
-    if (extra.length > 0) throw new TypeError(`keys[${index}] has unknown propert${extra.length === 1 ? "y" : "ies"} ${extra.join(", ")}: expected { id, key }`);
+    if (extra.length > 0)
+      throw new TypeError(
+        `keys[${index}] has unknown propert${extra.length === 1 ? "y" : "ies"} ${extra.join(", ")}: expected { id, key }`,
+      );
     const { id, key } = entry as { id?: unknown; key?: unknown };
     if (typeof id !== "string" || !keyIdPattern.test(id)) {
       throw new TypeError(
@@ -82,7 +85,8 @@ export function parseEncryptionKeys(text: string | undefined, source = "the key 
     resolveKeys(keys); // validate now, so that errors name `source`
   } catch (error) {
     if (error instanceof RangeError) throw new RangeError(`${source}: ${error.message}`);
-    if (error instanceof TypeError) throw new TypeError(`${source}: ${error.message.replace(/^keys\[(\d+)\]/, (_m, i: string) => `entry ${Number(i) + 1}`)}`);
+    if (error instanceof TypeError)
+      throw new TypeError(`${source}: ${error.message.replace(/^keys\[(\d+)\]/, (_m, i: string) => `entry ${Number(i) + 1}`)}`);
     throw error;
   }
   return keys;
@@ -90,17 +94,21 @@ export function parseEncryptionKeys(text: string | undefined, source = "the key 
 
 function keyBytes(id: string, key: unknown): Buffer {
   if (key instanceof Uint8Array) {
-    if (key.byteLength !== keyLength) throw new RangeError(`key ${JSON.stringify(id)} is ${key.byteLength} bytes; AES-256 needs exactly ${keyLength}`);
+    if (key.byteLength !== keyLength)
+      throw new RangeError(`key ${JSON.stringify(id)} is ${key.byteLength} bytes; AES-256 needs exactly ${keyLength}`);
     return Buffer.from(key); // a copy: later changes to the caller's buffer change nothing here
   }
   if (typeof key !== "string") {
-    throw new TypeError(`key ${JSON.stringify(id)} must be a Uint8Array / Buffer of ${keyLength} bytes, or its hex or base64 text, got ${describe(key)}`);
+    throw new TypeError(
+      `key ${JSON.stringify(id)} must be a Uint8Array / Buffer of ${keyLength} bytes, or its hex or base64 text, got ${describe(key)}`,
+    );
   }
   if (hexKey.test(key)) return Buffer.from(key, "hex");
   if (base64Key.test(key) || base64UrlKey.test(key)) {
     const bytes = Buffer.from(key, base64UrlKey.test(key) ? "base64url" : "base64");
     // 43 characters carry 2 bits beyond 32 bytes: they must be zero, or the text is not what it claims to be.
-    if (bytes.length === keyLength && bytes.toString("base64url") === key.replace(/=$/, "").replaceAll("+", "-").replaceAll("/", "_")) return bytes;
+    if (bytes.length === keyLength && bytes.toString("base64url") === key.replace(/=$/, "").replaceAll("+", "-").replaceAll("/", "_"))
+      return bytes;
   }
   throw new RangeError(
     `key ${JSON.stringify(id)} is not ${keyLength} bytes: give 64 hex characters or base64 / base64url of ${keyLength} bytes ` +

@@ -56,7 +56,12 @@ export function unescapeGuardedKeys(data: unknown, done = new Set<object>()): un
     for (const [key] of entries) Reflect.deleteProperty(data, key);
     for (const [key, value] of entries) {
       // defineProperty: a restored `constructor` or `prototype` key is an own data property, nothing more.
-      Object.defineProperty(data, key.startsWith(escape) ? key.slice(1) : key, { value, writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(data, key.startsWith(escape) ? key.slice(1) : key, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
       unescapeGuardedKeys(value, done);
     }
   }

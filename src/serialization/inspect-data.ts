@@ -21,7 +21,9 @@ export interface DataShape {
 // superjson's typed-array rule restores exactly these constructors (by name); anything else that is an
 // ArrayBuffer view (Buffer, BigInt64Array, DataView, a subclass) would fail to come back.
 const typedArrays = new Set<unknown>(
-  [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array].map((t) => t.prototype),
+  [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array].map(
+    (t) => t.prototype,
+  ),
 );
 const builtIns = new Set<unknown>([Date.prototype, RegExp.prototype, URL.prototype]);
 
@@ -97,7 +99,10 @@ export function inspectData(data: unknown, registry: TypeRegistry): DataShape {
     }
     shape.plain = false;
     if (prototype === null) {
-      throw new UnsupportedValueError(path, "an object with a null prototype would come back as an ordinary object: copy it first ({ ...value })");
+      throw new UnsupportedValueError(
+        path,
+        "an object with a null prototype would come back as an ordinary object: copy it first ({ ...value })",
+      );
     }
     if (builtIns.has(prototype) || registry.isCustom(object)) continue;
     if (prototype === Map.prototype) {
@@ -121,10 +126,16 @@ export function inspectData(data: unknown, registry: TypeRegistry): DataShape {
     const name = (object as { constructor?: { name?: unknown } }).constructor?.name;
     const kind = typeof name === "string" && name !== "" ? name : "an unnamed class";
     if (Buffer.isBuffer(object)) {
-      throw new UnsupportedValueError(path, "a Buffer cannot be restored: store a Uint8Array (new Uint8Array(buffer)) or buffer.toString(\"base64\")");
+      throw new UnsupportedValueError(
+        path,
+        'a Buffer cannot be restored: store a Uint8Array (new Uint8Array(buffer)) or buffer.toString("base64")',
+      );
     }
     if (object instanceof Error) {
-      throw new UnsupportedValueError(path, `an ${kind} would lose its stack and properties: store its message (or register a class for it)`);
+      throw new UnsupportedValueError(
+        path,
+        `an ${kind} would lose its stack and properties: store its message (or register a class for it)`,
+      );
     }
     if (registry.isRegisteredClass(object)) {
       if (pushObject(object, path, depth, pending)) shape.guardedKeys = true;
@@ -146,7 +157,10 @@ function pushObject(object: object, path: KeyPath | undefined, depth: number, pe
   for (let i = keys.length - 1; i >= 0; i--) {
     const key = keys[i]!;
     if (key === "__proto__") {
-      throw new UnsupportedValueError(at(path, { kind: "key", key }), "a key named __proto__ is refused: it would change the prototype of objects it is copied into");
+      throw new UnsupportedValueError(
+        at(path, { kind: "key", key }),
+        "a key named __proto__ is refused: it would change the prototype of objects it is copied into",
+      );
     }
     if (key === "constructor" || key === "prototype") guarded = true;
     push(pending, (object as Record<string, unknown>)[key], path, depth, { kind: "key", key });
@@ -157,7 +171,10 @@ function pushObject(object: object, path: KeyPath | undefined, depth: number, pe
 function pushArray(array: unknown[], path: KeyPath | undefined, depth: number, pending: Pending[]): void {
   for (let i = array.length - 1; i >= 0; i--) {
     if (!Object.hasOwn(array, i)) {
-      throw new UnsupportedValueError(at(path, { kind: "index", index: i }), "a hole in a sparse array would come back as a value: fill it (with undefined or null)");
+      throw new UnsupportedValueError(
+        at(path, { kind: "index", index: i }),
+        "a hole in a sparse array would come back as a value: fill it (with undefined or null)",
+      );
     }
     push(pending, array[i], path, depth, { kind: "index", index: i });
   }
@@ -174,7 +191,10 @@ function checkTypedArray(array: ArrayLike<number>, path: KeyPath | undefined): v
     const item = array[i]!;
     if (!Number.isFinite(item) || Object.is(item, -0)) {
       const label = Object.is(item, -0) ? "-0" : String(item);
-      throw new UnsupportedValueError(at(path, { kind: "index", index: i }), `${label} in a ${array.constructor.name} would come back as 0`);
+      throw new UnsupportedValueError(
+        at(path, { kind: "index", index: i }),
+        `${label} in a ${array.constructor.name} would come back as 0`,
+      );
     }
   }
 }

@@ -31,7 +31,10 @@ export function formatKeyPath(path: KeyPath | undefined): string {
         text += `[key of entry ${step.entry}]`;
         break;
       case "map-value":
-        text += typeof step.key === "string" || typeof step.key === "number" ? `.get(${JSON.stringify(step.key)})` : `[value of entry ${step.entry}]`;
+        text +=
+          typeof step.key === "string" || typeof step.key === "number"
+            ? `.get(${JSON.stringify(step.key)})`
+            : `[value of entry ${step.entry}]`;
         break;
       case "set-item":
         text += `[item ${step.entry}]`;

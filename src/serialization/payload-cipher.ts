@@ -73,12 +73,16 @@ export class PayloadCipher {
    * @throws EncryptedPayloadError (`malformed`, `unsupported-version`, `unknown-key`, `authentication`)
    */
   open(payload: string): OpenedPayload {
-    if (!PayloadCipher.isSealed(payload)) throw new EncryptedPayloadError("malformed", `encrypted payload must start with ${encryptedPrefix}`);
+    if (!PayloadCipher.isSealed(payload))
+      throw new EncryptedPayloadError("malformed", `encrypted payload must start with ${encryptedPrefix}`);
     const versionEnd = payload.indexOf(":", encryptedPrefix.length);
     const payloadVersion = versionEnd < 0 ? undefined : payload.slice(encryptedPrefix.length, versionEnd);
     if (payloadVersion !== version) {
       if (payloadVersion !== undefined && /^v[0-9]{1,4}$/.test(payloadVersion)) {
-        throw new EncryptedPayloadError("unsupported-version", `encrypted payload is format ${payloadVersion}; this version of prisma-pg-session reads ${version}`);
+        throw new EncryptedPayloadError(
+          "unsupported-version",
+          `encrypted payload is format ${payloadVersion}; this version of prisma-pg-session reads ${version}`,
+        );
       }
       throw new EncryptedPayloadError("malformed", `encrypted payload has no format version after ${encryptedPrefix}`);
     }
@@ -89,7 +93,11 @@ export class PayloadCipher {
     if (key === undefined) {
       // The id is printed only if it looks like one (the header of a damaged payload could hold anything).
       const shown = /^[A-Za-z0-9._-]{1,64}$/.test(keyId) ? JSON.stringify(keyId) : "(malformed)";
-      throw new EncryptedPayloadError("unknown-key", `encrypted payload names key id ${shown}, which is not among the configured keys`, shown === "(malformed)" ? undefined : keyId);
+      throw new EncryptedPayloadError(
+        "unknown-key",
+        `encrypted payload names key id ${shown}, which is not among the configured keys`,
+        shown === "(malformed)" ? undefined : keyId,
+      );
     }
     const encoded = payload.slice(idEnd + 1);
     if (!base64Url.test(encoded) || encoded.length % 4 === 1) {
@@ -97,7 +105,11 @@ export class PayloadCipher {
     }
     const body = Buffer.from(encoded, "base64url");
     if (body.length < nonceLength + tagLength) {
-      throw new EncryptedPayloadError("malformed", `encrypted payload body is ${body.length} bytes, shorter than a nonce and a tag (truncated?)`, keyId);
+      throw new EncryptedPayloadError(
+        "malformed",
+        `encrypted payload body is ${body.length} bytes, shorter than a nonce and a tag (truncated?)`,
+        keyId,
+      );
     }
     const nonce = body.subarray(0, nonceLength);
     const decipher = createDecipheriv("aes-256-gcm", key.secret, nonce, { authTagLength: tagLength });

@@ -1,5 +1,15 @@
 import { maxDepth } from "./inspect-data.ts";
-import { netorderMajorByte, readMinor, SHV_K_ISSV, SHV_K_LOCKED, SHV_K_PLACEHOLDER, SHV_K_UTF8, SHV_K_WASUTF8, SHV_RESTRICTED, SX } from "./storable-codes.ts";
+import {
+  netorderMajorByte,
+  readMinor,
+  SHV_K_ISSV,
+  SHV_K_LOCKED,
+  SHV_K_PLACEHOLDER,
+  SHV_K_UTF8,
+  SHV_K_WASUTF8,
+  SHV_RESTRICTED,
+  SX,
+} from "./storable-codes.ts";
 import { StorableDataError } from "./storable-data-error.ts";
 
 /** What a tag stands for: Storable tags every SV it stores, in pre-order; SX_OBJECT names one by tag. */
@@ -58,7 +68,11 @@ class StorableReader {
   readImage(): unknown {
     const major = this.#byte();
     if (major !== netorderMajorByte) {
-      throw this.#malformed(major === 0x04 ? "a native-order image (freeze): Apache::Session writes nfreeze" : `not a Storable network-order header (0x${major.toString(16)})`);
+      throw this.#malformed(
+        major === 0x04
+          ? "a native-order image (freeze): Apache::Session writes nfreeze"
+          : `not a Storable network-order header (0x${major.toString(16)})`,
+      );
     }
     const minor = this.#byte();
     if (minor > readMinor) throw this.#malformed(`Storable format 2.${minor} is newer than 2.${readMinor}`);
@@ -83,7 +97,8 @@ class StorableReader {
       case SX.REF: {
         const tag = this.#tag(unresolved);
         const referent = this.#item(depth);
-        if (referent.kind !== "container") throw this.#refused(`a reference to ${referent.kind === "ref" ? "a reference" : "a scalar"}`, at);
+        if (referent.kind !== "container")
+          throw this.#refused(`a reference to ${referent.kind === "ref" ? "a reference" : "a scalar"}`, at);
         return (this.#seen[tag] = { kind: "ref", value: referent.value });
       }
       case SX.HASH:
@@ -234,7 +249,8 @@ class StorableReader {
   }
 
   #need(length: number): void {
-    if (this.#offset + length > this.#bytes.length) throw this.#malformed(`truncated: ${length} more bytes needed, ${this.#bytes.length - this.#offset} left`);
+    if (this.#offset + length > this.#bytes.length)
+      throw this.#malformed(`truncated: ${length} more bytes needed, ${this.#bytes.length - this.#offset} left`);
   }
 
   #malformed(problem: string, at = this.#offset): StorableDataError {

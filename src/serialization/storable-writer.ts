@@ -85,7 +85,8 @@ class StorableWriter {
       this.#value((object as Record<string, unknown>)[key], keyPath, depth);
       const utf8 = !ascii.test(key);
       if (flagged) this.#byte(utf8 ? SHV_K_UTF8 : 0);
-      if (utf8 && loneSurrogate.test(key)) throw new UnsupportedValueError(keyPath, "a key with a lone surrogate is not text Perl can read");
+      if (utf8 && loneSurrogate.test(key))
+        throw new UnsupportedValueError(keyPath, "a key with a lone surrogate is not text Perl can read");
       this.#sizedBytes(Buffer.from(key, utf8 ? "utf8" : "latin1"), keyPath);
     }
   }
@@ -131,7 +132,10 @@ class StorableWriter {
   #number(value: number, path: KeyPath): void {
     if (Number.isInteger(value) && value >= int32.min && value <= int32.max && !Object.is(value, -0)) return this.#integer(value);
     if (!Number.isFinite(value) || Object.is(value, -0)) {
-      throw new UnsupportedValueError(path, `${Object.is(value, -0) ? "-0" : String(value)} is not kept by nfreeze (it writes "NaN", "Inf", 0): store null or a string`);
+      throw new UnsupportedValueError(
+        path,
+        `${Object.is(value, -0) ? "-0" : String(value)} is not kept by nfreeze (it writes "NaN", "Inf", 0): store null or a string`,
+      );
     }
     // nfreeze writes a Perl double (and an integer beyond 32 bits) as its decimal text; so do we.
     this.#plainString(String(value), path);
@@ -139,7 +143,8 @@ class StorableWriter {
 
   #bigint(value: bigint, path: KeyPath): void {
     if (value >= BigInt(int32.min) && value <= BigInt(int32.max)) return this.#integer(Number(value));
-    if (value < int64.min || value > int64.max) throw new UnsupportedValueError(path, `${value} does not fit Perl's 64-bit integers: store it as a string`);
+    if (value < int64.min || value > int64.max)
+      throw new UnsupportedValueError(path, `${value} does not fit Perl's 64-bit integers: store it as a string`);
     this.#plainString(value.toString(), path);
   }
 
@@ -164,7 +169,8 @@ class StorableWriter {
   }
 
   #sizedBytes(bytes: Uint8Array, path: KeyPath): void {
-    if (bytes.length > maxLength) throw new UnsupportedValueError(path, "2 GiB or more needs Storable's large-object form, which is not written");
+    if (bytes.length > maxLength)
+      throw new UnsupportedValueError(path, "2 GiB or more needs Storable's large-object form, which is not written");
     this.#i32(bytes.length);
     this.#raw(bytes);
   }
@@ -204,8 +210,10 @@ function isContainer(object: object): boolean {
 
 function refusal(object: object): string {
   if (object instanceof Date) return "a Date has no Perl equivalent but a blessed object: store date.toISOString() or date.getTime()";
-  if (object instanceof Map || object instanceof Set) return `a ${object.constructor.name} has no Perl equivalent: store a plain object or an array`;
-  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) return "binary data has no Perl equivalent here: store a string (e.g. base64)";
+  if (object instanceof Map || object instanceof Set)
+    return `a ${object.constructor.name} has no Perl equivalent: store a plain object or an array`;
+  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer)
+    return "binary data has no Perl equivalent here: store a string (e.g. base64)";
   if (object instanceof RegExp) return "a RegExp has no Perl equivalent (thawing a Perl Regexp compiles it): store its source";
   const name = (object as { constructor?: { name?: unknown } }).constructor?.name;
   const kind = typeof name === "string" && name !== "" ? name : "an unnamed class";

@@ -8,7 +8,12 @@ import type { Driver, Queryable, TransactionOptions } from "../driver/driver.ts"
 import { openDriver } from "../driver/open-driver.ts";
 import { assertStorableId, assertStorablePayload, type SessionRecord } from "./session-record.ts";
 import { statementsFor } from "../table/contract-statements.ts";
-import { normalizeStoreOptions, normalizeTransactionOptions, type NormalizedStoreOptions, type PostgresStoreOptions } from "./store-options.ts";
+import {
+  normalizeStoreOptions,
+  normalizeTransactionOptions,
+  type NormalizedStoreOptions,
+  type PostgresStoreOptions,
+} from "./store-options.ts";
 import { StoreTransaction, type StoreContext } from "./store-transaction.ts";
 import type { TableName } from "../table/table-name.ts";
 import { tableIdentityStatement } from "../table/identity-statement.ts";

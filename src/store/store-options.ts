@@ -69,11 +69,26 @@ export interface PostgresStoreOptions extends ConnectionOptions, TableOptions, B
   commit?: boolean;
 }
 
-export const connectionOptionKeys = ["prisma", "datasourceUrl", "pgPool", "user", "password", "pool", "onPoolError", "onConnectionError"] as const;
+export const connectionOptionKeys = [
+  "prisma",
+  "datasourceUrl",
+  "pgPool",
+  "user",
+  "password",
+  "pool",
+  "onPoolError",
+  "onConnectionError",
+] as const;
 export const tableOptionKeys = ["tableName", "maxPayloadBytes", "maxIdLength"] as const;
 export const batchOptionKeys = ["batch", "maxBatchSize"] as const;
 export const transactionOptionKeys = ["maxWait", "timeout", "isolationLevel"] as const;
-export const storeOptionKeys = [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...transactionOptionKeys, "commit"] as const;
+export const storeOptionKeys = [
+  ...connectionOptionKeys,
+  ...tableOptionKeys,
+  ...batchOptionKeys,
+  ...transactionOptionKeys,
+  "commit",
+] as const;
 
 /**
  * Refuses options a layer does not read, naming them: an option accepted and ignored is a silent

@@ -64,9 +64,7 @@ export class StoreTransaction {
 
   async #select(record: SessionRecord, statement: string): Promise<SessionRecord> {
     this.#checkId(record.id);
-    const rows = await this.#run(record.id, () =>
-      this.#client.query<{ a_session: string | null }>(statement, [record.id]),
-    );
+    const rows = await this.#run(record.id, () => this.#client.query<{ a_session: string | null }>(statement, [record.id]));
     const row = rows[0];
     if (row === undefined) {
       throw new SessionNotFoundError("Object does not exist in the data store", {

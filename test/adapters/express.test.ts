@@ -214,8 +214,12 @@ test("writes keep refusing an id longer than the column (custom genid) with Inva
     expect(app.errors[0]).toBeInstanceOf(InvalidSessionIdError);
     expect(app.errors[0]!.message).toMatch(/holds 32 .*widen the column in your Prisma schema/);
     expect(await app.store.length()).toBe(0);
-    await expect(app.store.set("x".repeat(40), { cookie: { originalMaxAge: 60_000 } } as never)).rejects.toBeInstanceOf(InvalidSessionIdError);
-    await expect(app.store.touch("x".repeat(40), { cookie: { originalMaxAge: 60_000 } } as never)).rejects.toBeInstanceOf(InvalidSessionIdError);
+    await expect(app.store.set("x".repeat(40), { cookie: { originalMaxAge: 60_000 } } as never)).rejects.toBeInstanceOf(
+      InvalidSessionIdError,
+    );
+    await expect(app.store.touch("x".repeat(40), { cookie: { originalMaxAge: 60_000 } } as never)).rejects.toBeInstanceOf(
+      InvalidSessionIdError,
+    );
     await expect(app.store.destroy("x".repeat(40))).rejects.toBeInstanceOf(InvalidSessionIdError);
     // A lookup of that id is "no session": the next request is served (and its save refused again).
     const next = await browser.request("GET", "/me");

@@ -6,7 +6,12 @@ import type { Server } from "node:http";
 import express from "express";
 import session, { type SessionOptions } from "express-session";
 import pg from "pg";
-import { lockedSession, PgSessionStore, type LockedSessionOptions, type PgSessionStoreOptions } from "../../src/adapters/express-session/index.ts";
+import {
+  lockedSession,
+  PgSessionStore,
+  type LockedSessionOptions,
+  type PgSessionStoreOptions,
+} from "../../src/adapters/express-session/index.ts";
 import { superjsonSerializer } from "../../src/index.ts";
 import { deferred, eventually, someoneWaitsForLock } from "../support/database.ts";
 import { baseUrl, CookieClient } from "../support/http.ts";
@@ -72,12 +77,17 @@ async function startApp(options: AppOptions = {}): Promise<App> {
     pruneSessionInterval: false,
     ...options.store,
   });
-  const locked = lockedSession<{ count?: number; note?: string; at?: Date; [key: string]: unknown }>(store, { ...lockOptions, ...options.locked });
+  const locked = lockedSession<{ count?: number; note?: string; at?: Date; [key: string]: unknown }>(store, {
+    ...lockOptions,
+    ...options.locked,
+  });
   const errors: Error[] = [];
   const unitRuns = { count: 0 };
   const app = express();
   app.use(express.json());
-  app.use(session({ store, secret: "test secret", resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 }, ...options.session }));
+  app.use(
+    session({ store, secret: "test secret", resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 }, ...options.session }),
+  );
   app.post("/login", (req, res) => {
     req.session.user = "ann";
     res.json({ ok: true });
@@ -223,22 +233,25 @@ describe.each([
     expect(count).toBeLessThanOrEqual(20);
   });
 
-  test.each(["", "&cookie=1"])("a request whose unit committed first cannot undo a later unit with its end-of-request save (%s)", async (extra) => {
-    const browser = new CookieClient(app.url);
-    await browser.request("POST", "/login");
-    const tag = `late-${String(counting)}-${String(sessionOptions.resave)}-${String(sessionOptions.rolling)}-${extra.length}`;
-    // A commits count 1, then stops before responding (before express-session's save).
-    const a = browser.request("POST", `/locked/increment?after=${tag}${extra}`);
-    await gate(tag).reached.promise;
-    // B commits count 2 and finishes.
-    expect((await browser.request("POST", "/locked/increment")).body).toEqual({ count: 2, sessionCount: 2 });
-    // A ends: its req.session holds count 1, and its save must not write it back.
-    gate(tag).release.resolve();
-    expect((await a).body).toEqual({ count: 1, sessionCount: 1 });
-    expect((await browser.request("GET", "/count")).body.count).toBe(2);
-    expect((await storedRow(app, sidOf(browser)))?.data["count"]).toBe(2);
-    expect(app.errors).toEqual([]);
-  });
+  test.each(["", "&cookie=1"])(
+    "a request whose unit committed first cannot undo a later unit with its end-of-request save (%s)",
+    async (extra) => {
+      const browser = new CookieClient(app.url);
+      await browser.request("POST", "/login");
+      const tag = `late-${String(counting)}-${String(sessionOptions.resave)}-${String(sessionOptions.rolling)}-${extra.length}`;
+      // A commits count 1, then stops before responding (before express-session's save).
+      const a = browser.request("POST", `/locked/increment?after=${tag}${extra}`);
+      await gate(tag).reached.promise;
+      // B commits count 2 and finishes.
+      expect((await browser.request("POST", "/locked/increment")).body).toEqual({ count: 2, sessionCount: 2 });
+      // A ends: its req.session holds count 1, and its save must not write it back.
+      gate(tag).release.resolve();
+      expect((await a).body).toEqual({ count: 1, sessionCount: 1 });
+      expect((await browser.request("GET", "/count")).body.count).toBe(2);
+      expect((await storedRow(app, sidOf(browser)))?.data["count"]).toBe(2);
+      expect(app.errors).toEqual([]);
+    },
+  );
 });
 
 describe("one express-session app (resave: false, saveUninitialized: false)", () => {

@@ -219,22 +219,25 @@ describe.each([
     expect(count).toBeLessThanOrEqual(20);
   });
 
-  test.each(["", "&cookie=1"])("a request whose unit committed first cannot undo a later unit with its end-of-request save (%s)", async (extra) => {
-    const browser = new CookieClient(app.url);
-    await browser.request("POST", "/login");
-    const tag = `late-${String(counting)}-${String(sessionOptions.rolling)}-${extra.length}`;
-    // A commits count 1, then stops before responding (before @fastify/session's save in onSend).
-    const a = browser.request("POST", `/locked/increment?after=${tag}${extra}`);
-    await gate(tag).reached.promise;
-    // B commits count 2 and finishes.
-    expect((await browser.request("POST", "/locked/increment")).body).toEqual({ count: 2, sessionCount: 2 });
-    // A ends: its request.session holds count 1, and its save must not write it back.
-    gate(tag).release.resolve();
-    expect((await a).body).toEqual({ count: 1, sessionCount: 1 });
-    expect((await browser.request("GET", "/count")).body.count).toBe(2);
-    expect((await storedRow(app, sidOf(browser)))?.data["count"]).toBe(2);
-    expect(app.errors).toEqual([]);
-  });
+  test.each(["", "&cookie=1"])(
+    "a request whose unit committed first cannot undo a later unit with its end-of-request save (%s)",
+    async (extra) => {
+      const browser = new CookieClient(app.url);
+      await browser.request("POST", "/login");
+      const tag = `late-${String(counting)}-${String(sessionOptions.rolling)}-${extra.length}`;
+      // A commits count 1, then stops before responding (before @fastify/session's save in onSend).
+      const a = browser.request("POST", `/locked/increment?after=${tag}${extra}`);
+      await gate(tag).reached.promise;
+      // B commits count 2 and finishes.
+      expect((await browser.request("POST", "/locked/increment")).body).toEqual({ count: 2, sessionCount: 2 });
+      // A ends: its request.session holds count 1, and its save must not write it back.
+      gate(tag).release.resolve();
+      expect((await a).body).toEqual({ count: 1, sessionCount: 1 });
+      expect((await browser.request("GET", "/count")).body.count).toBe(2);
+      expect((await storedRow(app, sidOf(browser)))?.data["count"]).toBe(2);
+      expect(app.errors).toEqual([]);
+    },
+  );
 });
 
 describe("one @fastify/session app (defaults: rolling, saveUninitialized)", () => {
@@ -358,7 +361,10 @@ describe("one @fastify/session app (defaults: rolling, saveUninitialized)", () =
     expect(response.status).toBe(500);
     expect(response.body.error).toBe("TypeError");
     expect(response.body.message).toMatch(/changes that are not saved yet/);
-    expect((await browser.request("GET", "/count")).body).toEqual({ count: count === 0 ? null : count, note: `set ${when === "before" ? "before the unit" : "between two units"}` });
+    expect((await browser.request("GET", "/count")).body).toEqual({
+      count: count === 0 ? null : count,
+      note: `set ${when === "before" ? "before the unit" : "between two units"}`,
+    });
     app.errors.length = 0;
   });
 
@@ -400,7 +406,13 @@ test("an id that fails validation (a custom idGenerator too long for the column)
   let runs = 0;
   try {
     await app.register(fastifyCookie);
-    await app.register(fastifySession, { secret, store, saveUninitialized: false, idGenerator: () => "f".repeat(40), cookie: { secure: false } });
+    await app.register(fastifySession, {
+      secret,
+      store,
+      saveUninitialized: false,
+      idGenerator: () => "f".repeat(40),
+      cookie: { secure: false },
+    });
     app.post("/locked", async (request) => locked(request, () => ++runs));
     const url = await app.listen({ port: 0, host: "127.0.0.1" });
     const start = ctx.counting.statements.length;
@@ -423,7 +435,9 @@ test("a destroyed session, or a request outside the session plugin, is refused c
     await expect(locked({ session: {} }, () => 1)).rejects.toThrow(/register @fastify\/cookie and @fastify\/session/);
     const other = new PgSessionStore({ pgPool: pool, tableName: app.table, pruneSessionInterval: false });
     try {
-      await expect(lockedSession(other)({ session: { sessionId: "abc", save() {} }, sessionStore: app.store }, () => 1)).rejects.toThrow(/another store/);
+      await expect(lockedSession(other)({ session: { sessionId: "abc", save() {} }, sessionStore: app.store }, () => 1)).rejects.toThrow(
+        /another store/,
+      );
     } finally {
       await other.close();
     }

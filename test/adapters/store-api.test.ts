@@ -24,7 +24,13 @@ const T0 = Date.parse("2026-11-25T12:00:00Z");
 async function newStore(extra: Partial<ConstructorParameters<typeof PgSessionStore>[0]> = {}) {
   const table = await ctx.newTable("adapter");
   const clock = { now: T0 };
-  const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, pruneSessionInterval: false, now: () => clock.now, ...extra });
+  const store = new PgSessionStore({
+    prisma: ctx.counting.prisma,
+    tableName: table,
+    pruneSessionInterval: false,
+    now: () => clock.now,
+    ...extra,
+  });
   return { store, table, clock };
 }
 
@@ -88,7 +94,13 @@ describe("errors reach the caller, never turned into 'no session'", () => {
 
   test("an oversized session: PayloadTooLargeError, the stored one untouched", async () => {
     const table = await ctx.newTable("adapter");
-    const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, pruneSessionInterval: false, maxPayloadBytes: 500, now: () => T0 });
+    const store = new PgSessionStore({
+      prisma: ctx.counting.prisma,
+      tableName: table,
+      pruneSessionInterval: false,
+      maxPayloadBytes: 500,
+      now: () => T0,
+    });
     const id = randomId();
     await store.set(id, sessionOf({ small: true }));
     const before = await rowOf(table, id);
@@ -258,7 +270,11 @@ describe("listing, clearing, pruning", () => {
     const live = randomId();
     const forever = randomId();
     await store.set(live, sessionOf({ n: 1 }));
-    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, $2, $3)`, [randomId(), '{"json":{}}', new Date(T0 - 1)]);
+    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, $2, $3)`, [
+      randomId(),
+      '{"json":{}}',
+      new Date(T0 - 1),
+    ]);
     await ctx.admin.query(`INSERT INTO "${table}" (id, a_session) VALUES ($1, $2)`, [forever, '{"json":{"seed":true}}']);
     expect((await store.ids())!.sort()).toEqual([live, forever].sort());
     expect(await store.length()).toBe(2);
@@ -270,7 +286,10 @@ describe("listing, clearing, pruning", () => {
   test("prune deletes only expired rows, in batches of one indexed statement each", async () => {
     const { store, table } = await newStore({ pruneBatchSize: 3 });
     for (let i = 0; i < 10; i++) {
-      await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [randomId(), new Date(T0 - 1000 * (i + 1))]);
+      await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [
+        randomId(),
+        new Date(T0 - 1000 * (i + 1)),
+      ]);
     }
     const keep = randomId();
     await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [keep, new Date(T0 + 1)]);
@@ -335,7 +354,9 @@ describe("listing, clearing, pruning", () => {
 
   test("background pruning removes expired rows on its own", async () => {
     const table = await ctx.newTable("adapter");
-    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', now() - interval '1 minute')`, [randomId()]);
+    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', now() - interval '1 minute')`, [
+      randomId(),
+    ]);
     const store = new PgSessionStore({ prisma: ctx.counting.prisma, tableName: table, pruneSessionInterval: 0.01 });
     try {
       await eventually(async () => (await ctx.admin.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n === 0);
@@ -391,7 +412,10 @@ describe("Prisma integration", () => {
     const id = randomId();
     await store.set(id, sessionOf({ user: "ann" }));
     // The generated model maps `sessions`; point the same SQL at this test's table through the model's columns.
-    const [row] = await ctx.counting.prisma.$queryRawUnsafe<Array<{ expires_at: Date }>>(`SELECT expires_at FROM "${table}" WHERE id = $1`, id);
+    const [row] = await ctx.counting.prisma.$queryRawUnsafe<Array<{ expires_at: Date }>>(
+      `SELECT expires_at FROM "${table}" WHERE id = $1`,
+      id,
+    );
     expect(row!.expires_at.getTime()).toBe(T0 + hour);
   });
 

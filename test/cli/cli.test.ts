@@ -41,7 +41,9 @@ beforeAll(async () => {
   await store.set(other, { cookie, user: "bob" } as never);
   await store.close();
   for (const id of expired) {
-    await ctx.admin.query(`INSERT INTO "${ctx.table}" (id, a_session, expires_at) VALUES ($1, '{"json":{}}', now() - interval '1 hour')`, [id]);
+    await ctx.admin.query(`INSERT INTO "${ctx.table}" (id, a_session, expires_at) VALUES ($1, '{"json":{}}', now() - interval '1 hour')`, [
+      id,
+    ]);
   }
 });
 afterAll(() => destroyTest(ctx));
@@ -50,7 +52,9 @@ test("stats counts sessions, expired ones and payload sizes", async () => {
   const run = await cli(["stats", "--table", ctx.table, "--json"]);
   expect(run.code).toBe(0);
   const stats = JSON.parse(run.stdout);
-  const { rows } = await ctx.admin.query(`SELECT sum(octet_length(a_session))::int AS total, max(octet_length(a_session))::int AS max FROM "${ctx.table}"`);
+  const { rows } = await ctx.admin.query(
+    `SELECT sum(octet_length(a_session))::int AS total, max(octet_length(a_session))::int AS max FROM "${ctx.table}"`,
+  );
   expect(stats).toMatchObject({ count: 5, expired: 3, totalBytes: rows[0].total, maxBytes: rows[0].max });
   expect(new Date(stats.newestExpiry).getTime()).toBeGreaterThan(Date.now());
   const human = await cli(["stats", "--table", ctx.table]);
@@ -107,7 +111,9 @@ test("prune shows a progress bar on a terminal", async () => {
   const tty = mkdtempSync(join(tmpdir(), "pps-tty-"));
   try {
     const t = await ctx.newTable("clitty");
-    await ctx.admin.query(`INSERT INTO "${t}" (id, a_session, expires_at) SELECT md5(g::text), '{}', now() - interval '1 day' FROM generate_series(1, 5) g`);
+    await ctx.admin.query(
+      `INSERT INTO "${t}" (id, a_session, expires_at) SELECT md5(g::text), '{}', now() - interval '1 day' FROM generate_series(1, 5) g`,
+    );
     const command = [process.execPath, ...cliArgs, "prune", "--table", t, "--batch-size", "2"].join(" ");
     // `script` gives the CLI a pseudo-terminal, as a person at a shell would.
     const run = spawnSync("script", ["-qec", command, join(tty, "typescript")], {
@@ -127,7 +133,10 @@ test("schema creates a missing table and is idempotent", async () => {
   const name = `cli_schema_${randomId().slice(0, 8)}`;
   expect((await cli(["schema", "--table", name])).code).toBe(0);
   expect((await cli(["schema", "--table", name, "--json"])).stdout).toContain('"ensured": true');
-  const { rows } = await ctx.admin.query("SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position", [name]);
+  const { rows } = await ctx.admin.query(
+    "SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
+    [name],
+  );
   expect(rows.map((r) => r.column_name)).toEqual(["id", "a_session", "expires_at"]);
 });
 
@@ -139,8 +148,18 @@ describe("bad input and unreachable databases", () => {
     ["no command", [], 2, /Usage: prisma-pg-session/],
     ["a bad --limit", ["list", "--limit", "0"], 2, /--limit must be a positive whole number/],
     ["an unknown option", ["list", "--bogus"], 2, /Unknown option '--bogus'/],
-    ["an unreachable server", ["stats", "--url", "postgresql://postgres@127.0.0.1:1/none"], 4, /StoreUnavailableError: Session store unavailable/],
-    ["a missing table", ["stats", "--table", "no_such_table"], 1, /TableNotFoundError: table no_such_table does not exist: run `npx prisma migrate deploy`/],
+    [
+      "an unreachable server",
+      ["stats", "--url", "postgresql://postgres@127.0.0.1:1/none"],
+      4,
+      /StoreUnavailableError: Session store unavailable/,
+    ],
+    [
+      "a missing table",
+      ["stats", "--table", "no_such_table"],
+      1,
+      /TableNotFoundError: table no_such_table does not exist: run `npx prisma migrate deploy`/,
+    ],
   ])("%s", async (_label, args, code, message) => {
     const run = await cli(args as string[]);
     expect(run.code).toBe(code);

@@ -83,7 +83,11 @@ test("rekey: a dry run only counts; a run moves every readable row to the first 
   await ctx.admin.query(`UPDATE "${table}" SET a_session = left(a_session, length(a_session) - 3) WHERE id = $1`, [damaged]);
   const plaintext = randomId();
   const nullRow = randomId();
-  await ctx.admin.query(`INSERT INTO "${table}" (id, a_session) VALUES ($1, $2), ($3, NULL)`, [plaintext, superjsonSerializer.serialize({ user: "plain", at: new Date(0) }), nullRow]);
+  await ctx.admin.query(`INSERT INTO "${table}" (id, a_session) VALUES ($1, $2), ($3, NULL)`, [
+    plaintext,
+    superjsonSerializer.serialize({ user: "plain", at: new Date(0) }),
+    nullRow,
+  ]);
   const before = await rowsOf(table);
   expect(before).toHaveLength(11);
 
@@ -143,7 +147,14 @@ test("rekey: a dry run only counts; a run moves every readable row to the first 
 
   const migrate = await cli(["rekey", "--plaintext", "--json", "--table", table], envOf(keyB, keyA));
   expect(migrate.code).toBe(0);
-  expect(JSON.parse(migrate.stdout)).toMatchObject({ encrypted: 1, plaintext: 0, current: 7, undecryptable: 2, nullPayloads: 1, remaining: 2 });
+  expect(JSON.parse(migrate.stdout)).toMatchObject({
+    encrypted: 1,
+    plaintext: 0,
+    current: 7,
+    undecryptable: 2,
+    nullPayloads: 1,
+    remaining: 2,
+  });
   expect(await textOf(table, plaintext)).toMatch(underB);
   expect((await newOnly.read(plaintext)).data).toEqual({ user: "plain", at: new Date(0) });
   expect(await textOf(table, nullRow)).toBeNull();
@@ -181,7 +192,12 @@ describe("rekey's keys come from SESSION_ENCRYPTION_KEYS only", () => {
   test.each<[string, string[], Record<string, string | undefined>, RegExp]>([
     ["unset", ["rekey"], {}, /UsageError: rekey reads its keys from SESSION_ENCRYPTION_KEYS .*which is not set/],
     ["empty", ["rekey"], { SESSION_ENCRYPTION_KEYS: "" }, /which is empty/],
-    ["a key of the wrong length", ["rekey"], { SESSION_ENCRYPTION_KEYS: `short:${randomBytes(16).toString("base64")}` }, /RangeError: SESSION_ENCRYPTION_KEYS: key "short" is not 32 bytes/],
+    [
+      "a key of the wrong length",
+      ["rekey"],
+      { SESSION_ENCRYPTION_KEYS: `short:${randomBytes(16).toString("base64")}` },
+      /RangeError: SESSION_ENCRYPTION_KEYS: key "short" is not 32 bytes/,
+    ],
     ["an entry without an id", ["rekey"], { SESSION_ENCRYPTION_KEYS: randomBytes(32).toString("base64") }, /entry 1 is not id:key/],
     ["duplicate ids", ["rekey"], envOf(keyA, { id: keyA.id, key: keyB.key }), /key id "2026-05" is listed twice/],
     ["keys on the command line", ["rekey", "--keys", `a:${keyA.key as string}`], envOf(keyA), /Unknown option '--keys'/],

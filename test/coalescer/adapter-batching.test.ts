@@ -67,7 +67,10 @@ describe.each([
     await Promise.all(sids.map((sid) => store.set(sid, { cookie: { originalMaxAge: 1000, expires: new Date(Date.now() + 1000) } })));
     const statements = await sent(() => Promise.all(sids.map((sid) => store.touch(sid, cookie()))));
     expect(statements).toHaveLength(1);
-    const { rows } = await counting.pool.query(`SELECT count(*)::int AS n FROM "${table}" WHERE id = ANY($1) AND expires_at > now() + interval '30 minutes'`, [sids]);
+    const { rows } = await counting.pool.query(
+      `SELECT count(*)::int AS n FROM "${table}" WHERE id = ANY($1) AND expires_at > now() + interval '30 minutes'`,
+      [sids],
+    );
     expect(rows[0].n).toBe(8);
   });
 });

@@ -43,19 +43,23 @@ test(
   "writes issued in one tick end as if run one after the other, with each caller's own result",
   async () => {
     await checkProperty(
-      fc.asyncProperty(fc.array(initialRow, { minLength: 3, maxLength: 3 }), fc.array(write, { minLength: 1, maxLength: 12 }), async (initial, writes) => {
-        for (const store of [batched, oneByOne]) {
-          await store.execute(`DELETE FROM ${store.table.sql}`, []);
-          for (const [index, row] of initial.entries()) {
-            if (row !== undefined) await store.writeRow({ kind: "upsert", id: ids[index]!, text: row.text, expiresAt: row.expiresAt });
+      fc.asyncProperty(
+        fc.array(initialRow, { minLength: 3, maxLength: 3 }),
+        fc.array(write, { minLength: 1, maxLength: 12 }),
+        async (initial, writes) => {
+          for (const store of [batched, oneByOne]) {
+            await store.execute(`DELETE FROM ${store.table.sql}`, []);
+            for (const [index, row] of initial.entries()) {
+              if (row !== undefined) await store.writeRow({ kind: "upsert", id: ids[index]!, text: row.text, expiresAt: row.expiresAt });
+            }
           }
-        }
-        const together = await Promise.all(writes.map((op) => batched.writeRow(op)));
-        const sequential: number[] = [];
-        for (const op of writes) sequential.push(await oneByOne.writeRow(op));
-        expect(together).toEqual(sequential);
-        expect(await rowsOf(batched)).toEqual(await rowsOf(oneByOne));
-      }),
+          const together = await Promise.all(writes.map((op) => batched.writeRow(op)));
+          const sequential: number[] = [];
+          for (const op of writes) sequential.push(await oneByOne.writeRow(op));
+          expect(together).toEqual(sequential);
+          expect(await rowsOf(batched)).toEqual(await rowsOf(oneByOne));
+        },
+      ),
       { seed: 20261127, numRuns: 80 },
     );
   },

@@ -7,7 +7,15 @@ import { startDemo, type DemoProcess } from "../support/demo-process.ts";
 // Debian's Chromium, driven by playwright-core: no browser is downloaded. The flags keep it off the
 // network (this machine has none) and let it run as root in a container.
 const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const chromiumArgs = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 let dataDir: string;
 let demo: DemoProcess;

@@ -10,7 +10,15 @@ import { cookieHeader, sessionIdOf, signedCookie } from "../adapters/web/fixture
 
 const secret = "next example secret";
 const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const chromiumArgs = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 let admin: pg.Pool;
 let table: string;
@@ -41,7 +49,11 @@ interface Reply {
   body: any;
 }
 
-async function call(method: string, path: string, options: { cookie?: string | undefined; json?: unknown; form?: FormData } = {}): Promise<Reply> {
+async function call(
+  method: string,
+  path: string,
+  options: { cookie?: string | undefined; json?: unknown; form?: FormData } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = {};
   if (options.cookie !== undefined) headers["cookie"] = options.cookie;
   let body: string | FormData | undefined;
@@ -77,7 +89,8 @@ async function login(user: string, cookie?: string): Promise<{ cookie: string; i
 test("the build: every route dynamic, Turbopack, type-checked, and no database needed to build", () => {
   expect(buildOutput).toContain("(Turbopack)");
   expect(buildOutput).toMatch(/Finished TypeScript/);
-  for (const route of ["/", "/api/count", "/api/session"]) expect(buildOutput).toMatch(new RegExp(`ƒ ${route.replaceAll("/", "\\/")}\\s*$`, "m"));
+  for (const route of ["/", "/api/count", "/api/session"])
+    expect(buildOutput).toMatch(new RegExp(`ƒ ${route.replaceAll("/", "\\/")}\\s*$`, "m"));
 });
 
 describe("Route Handlers", () => {
@@ -88,7 +101,9 @@ describe("Route Handlers", () => {
 
     const { cookie, id, setCookie } = await login("ann");
     // Set through cookies().set: Next.js' serializer, the example's attributes (secure: NODE_ENV is production).
-    expect(setCookie).toMatch(/^connect\.sid=s%3A[A-Za-z0-9_-]{32}\.[^;]+; Path=\/; Expires=[^;]+ GMT; Max-Age=86400; Secure; HttpOnly; SameSite=lax$/);
+    expect(setCookie).toMatch(
+      /^connect\.sid=s%3A[A-Za-z0-9_-]{32}\.[^;]+; Path=\/; Expires=[^;]+ GMT; Max-Age=86400; Secure; HttpOnly; SameSite=lax$/,
+    );
     expect(await row(id)).toMatchObject({ user: "ann" });
 
     for (let i = 0; i < 2; i++) {
@@ -124,7 +139,9 @@ describe("Route Handlers", () => {
     const { cookie, id } = await login("leaving");
     const out = await call("DELETE", "/api/session", { cookie });
     expect(out.body).toEqual({ ok: true });
-    expect(out.setCookies).toEqual(["connect.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Secure; HttpOnly; SameSite=lax"]);
+    expect(out.setCookies).toEqual([
+      "connect.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Secure; HttpOnly; SameSite=lax",
+    ]);
     expect(await row(id)).toBeUndefined();
     const after = await call("GET", "/api/session", { cookie });
     expect(after.body).toEqual({ isNew: true, user: null, count: 0 });
@@ -133,7 +150,12 @@ describe("Route Handlers", () => {
 
   test("a bad cookie (unsigned, another secret's, garbage) gives a fresh session and leaves the real one alone", async () => {
     const { id } = await login("target");
-    for (const bad of [`connect.sid=${encodeURIComponent(`s:${id}`)}`, signedCookie(id, "not the secret"), `connect.sid=${id}`, "connect.sid=%%%"]) {
+    for (const bad of [
+      `connect.sid=${encodeURIComponent(`s:${id}`)}`,
+      signedCookie(id, "not the secret"),
+      `connect.sid=${id}`,
+      "connect.sid=%%%",
+    ]) {
       const reply = await call("GET", "/api/session", { cookie: bad });
       expect(reply.body).toEqual({ isNew: true, user: null, count: 0 });
       expect(reply.setCookies).toEqual([]);
@@ -183,7 +205,9 @@ describe("Server Actions", () => {
     expect((await call("GET", "/api/session", { cookie })).body).toEqual({ isNew: false, user: "carol", count: 2 });
 
     const signOut = await call("POST", "/", { cookie, form: form(actionId(signIn.body, "logout")) });
-    expect(signOut.setCookies).toEqual(["connect.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Secure; HttpOnly; SameSite=lax"]);
+    expect(signOut.setCookies).toEqual([
+      "connect.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Secure; HttpOnly; SameSite=lax",
+    ]);
     expect(signOut.body).toContain("Not signed in.");
     expect(await row(id)).toBeUndefined();
   });

@@ -9,7 +9,6 @@ import { destroyTest, initTest, type TestContext } from "../support/test-context
 // migrations made: what we claim is that both can share it, with the same row locks.
 const dsn = perlDataSource();
 
-
 let ctx: TestContext;
 beforeAll(async () => {
   ctx = await initTest({ store: true });

@@ -59,29 +59,34 @@ export function fromSpec(spec: PerlSpec): unknown {
   }
 }
 
-const text = fc.string({ unit: fc.oneof(fc.constantFrom("a", "é", "☺", "𝄞", "\u0000", "\n", "{", "ÿ"), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), maxLength: 12 });
+const text = fc.string({
+  unit: fc.oneof(fc.constantFrom("a", "é", "☺", "𝄞", "\u0000", "\n", "{", "ÿ"), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })),
+  maxLength: 12,
+});
 /** Characters 0-255 only: what a Perl byte string (no UTF-8 flag) can hold, e.g. UTF-8 bytes Perl never decoded. */
 const latin1 = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((code) => String.fromCharCode(code)), maxLength: 12 });
 const key = fc.oneof(text, latin1, fc.constantFrom("__proto__", "constructor", "_session_id", ""));
 const entries = <T>(value: fc.Arbitrary<T>) => fc.uniqueArray(fc.tuple(key, value), { maxLength: 5, selector: ([k]) => k });
 
 /** JavaScript data the writer accepts: nested objects and arrays of strings, numbers, bigints, booleans, null, undefined. */
-export const writableData: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ value: unknown; object: Record<string, unknown> }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: "small" },
-    text,
-    fc.integer(),
-    fc.integer({ min: -200, max: 200 }),
-    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)),
-    fc.maxSafeInteger(),
-    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
-    fc.boolean(),
-    fc.constantFrom(null, undefined),
-    fc.array(tie("value"), { maxLength: 5 }),
-    tie("object"),
-  ),
-  object: entries(tie("value")).map(objectOf),
-})).object;
+export const writableData: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ value: unknown; object: Record<string, unknown> }>(
+  (tie) => ({
+    value: fc.oneof(
+      { depthSize: "small" },
+      text,
+      fc.integer(),
+      fc.integer({ min: -200, max: 200 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)),
+      fc.maxSafeInteger(),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
+      fc.boolean(),
+      fc.constantFrom(null, undefined),
+      fc.array(tie("value"), { maxLength: 5 }),
+      tie("object"),
+    ),
+    object: entries(tie("value")).map(objectOf),
+  }),
+).object;
 
 /** Perl data of every Perl type the reader maps: character and byte strings, IVs, NVs, undef, hashes, arrays. */
 export const perlData: fc.Arbitrary<PerlSpec> = fc.letrec<{ value: PerlSpec; hash: PerlSpec }>((tie) => ({

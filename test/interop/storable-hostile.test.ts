@@ -65,7 +65,22 @@ test.each([
 });
 
 test("every truncation of a real Perl image is malformed, never a partial result", async () => {
-  const spec = { t: "h" as const, e: [["list", { t: "a" as const, i: [{ t: "s" as const, v: "café ☺ ".repeat(50), bytes: false }, { t: "i" as const, v: "123456789012" }] }], ["n", { t: "u" as const }]] as [string, never][] };
+  const spec = {
+    t: "h" as const,
+    e: [
+      [
+        "list",
+        {
+          t: "a" as const,
+          i: [
+            { t: "s" as const, v: "café ☺ ".repeat(50), bytes: false },
+            { t: "i" as const, v: "123456789012" },
+          ],
+        },
+      ],
+      ["n", { t: "u" as const }],
+    ] as [string, never][],
+  };
   const image = Buffer.from(await perl.build(spec), "base64");
   expect(thawStorable(image)).toBeInstanceOf(Object);
   for (let length = 0; length < image.length; length++) {
@@ -98,7 +113,13 @@ test("nesting deeper than 1000 levels is refused without exhausting the stack", 
 });
 
 test("a __proto__ key from Perl is an own key: no object gets a new prototype", async () => {
-  const payload = await perl.build({ t: "h", e: [["__proto__", { t: "h", e: [["isAdmin", { t: "i", v: "1" }]] }], ["constructor", { t: "s", v: "x", bytes: true }]] });
+  const payload = await perl.build({
+    t: "h",
+    e: [
+      ["__proto__", { t: "h", e: [["isAdmin", { t: "i", v: "1" }]] }],
+      ["constructor", { t: "s", v: "x", bytes: true }],
+    ],
+  });
   const data = decode(apacheSessionSerializer, payload, context);
   expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
   expect(Object.hasOwn(data, "__proto__")).toBe(true);
@@ -115,7 +136,25 @@ test("text that is neither our JSON nor Base64 is malformed", () => {
 });
 
 test("damaged images (random bytes changed, cut or appended) give a StorableDataError or plain data, nothing else", async () => {
-  const base = Buffer.from(await perl.build({ t: "h", e: [["a", { t: "a", i: [{ t: "s", v: "x".repeat(300), bytes: true }, { t: "h", e: [["k☺", { t: "i", v: "-5" }]] }] }], ["b", { t: "n", v: "1.5" }]] }), "base64");
+  const base = Buffer.from(
+    await perl.build({
+      t: "h",
+      e: [
+        [
+          "a",
+          {
+            t: "a",
+            i: [
+              { t: "s", v: "x".repeat(300), bytes: true },
+              { t: "h", e: [["k☺", { t: "i", v: "-5" }]] },
+            ],
+          },
+        ],
+        ["b", { t: "n", v: "1.5" }],
+      ],
+    }),
+    "base64",
+  );
   const damage = fc.record({
     edits: fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
     cut: fc.nat(base.length),

@@ -42,7 +42,27 @@ test("Perl data of every Perl type reads here as mapped, and what we write of it
 
 test("a single-key hash of each kind of value is byte for byte what Perl's encode_base64(nfreeze(...)) writes", async () => {
   const long = "x".repeat(300);
-  const values: unknown[] = ["", "ascii", "café ☺ 𝄞", long, `${long}é`, 0, -128, 127, 128, -129, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 1.5, -0.25, 2 ** 40, null, [1, [2, { x: "y" }]], {}];
+  const values: unknown[] = [
+    "",
+    "ascii",
+    "café ☺ 𝄞",
+    long,
+    `${long}é`,
+    0,
+    -128,
+    127,
+    128,
+    -129,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    2 ** 31,
+    1.5,
+    -0.25,
+    2 ** 40,
+    null,
+    [1, [2, { x: "y" }]],
+    {},
+  ];
   for (const value of values) {
     const ours = apacheSessionSerializer.serialize({ k: value });
     const echoed = await perl.echo(ours);
@@ -60,7 +80,14 @@ test("one object reached twice is one Perl hash, in both directions; cycles too"
   const answer = await perl.request("sharing", { payload: apacheSessionSerializer.serialize(data) });
   expect(answer).toEqual({ shared: 1, cycle: 1 });
 
-  const back = apacheSessionSerializer.deserialize((await perl.echo(apacheSessionSerializer.serialize({ one: shared, two: shared }))).payload) as Record<string, unknown>;
+  const back = apacheSessionSerializer.deserialize(
+    (await perl.echo(apacheSessionSerializer.serialize({ one: shared, two: shared }))).payload,
+  ) as Record<string, unknown>;
   expect(back["one"]).toBe(back["two"]);
-  expect(back).toEqual(objectOf([["one", { n: 1 }], ["two", { n: 1 }]]));
+  expect(back).toEqual(
+    objectOf([
+      ["one", { n: 1 }],
+      ["two", { n: 1 }],
+    ]),
+  );
 });

@@ -119,10 +119,10 @@ test("rotate: new id, same data, old row gone; a concurrent reader always finds 
   const rotating = sessions.rotate(id).then((rotated) => (newId = rotated));
   // Each observation is one statement, so one snapshot: it must see the old row or the new one.
   while (newId === undefined) {
-    const { rows } = await ctx.admin.query(
-      "SELECT count(*)::int AS n FROM sessions WHERE id = $1 OR a_session LIKE $2",
-      [id, `%"user":"${user}"%"_session_id":"%`],
-    );
+    const { rows } = await ctx.admin.query("SELECT count(*)::int AS n FROM sessions WHERE id = $1 OR a_session LIKE $2", [
+      id,
+      `%"user":"${user}"%"_session_id":"%`,
+    ]);
     observations.push(rows[0].n);
     if (observations.length > 10_000) break;
   }

@@ -55,7 +55,12 @@ describe("ids", () => {
     ["non-ASCII", "ａｂｃ"],
   ])("a supplied id with %s is refused before any SQL", async (_label, id) => {
     ctx.counting.statements.length = 0;
-    for (const call of [() => sessions.open(id, () => undefined), () => sessions.read(id), () => sessions.delete(id), () => sessions.rotate(id)]) {
+    for (const call of [
+      () => sessions.open(id, () => undefined),
+      () => sessions.read(id),
+      () => sessions.delete(id),
+      () => sessions.rotate(id),
+    ]) {
       const error = await call().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidSessionIdError);
       expect((error as Error).message).toMatch(/^Invalid session ID: /);

@@ -1,4 +1,11 @@
-import { LockTimeoutError, SessionClosedError, SessionManager, SessionNotFoundError, SessionReentryError, type Session } from "../../src/index.ts";
+import {
+  LockTimeoutError,
+  SessionClosedError,
+  SessionManager,
+  SessionNotFoundError,
+  SessionReentryError,
+  type Session,
+} from "../../src/index.ts";
 import { randomId } from "../support/database.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
@@ -79,7 +86,13 @@ describe("session.data = ...", () => {
 
 describe("a session kept past its unit of work", () => {
   test("every write raises SessionClosedError, nested ones too; reads still work", async () => {
-    const { id } = await sessions.create({ cart: { items: ["a"] }, prefs: new Map([["theme", "dark"]]), seen: new Set([1]), at: new Date(0), top: 1 });
+    const { id } = await sessions.create({
+      cart: { items: ["a"] },
+      prefs: new Map([["theme", "dark"]]),
+      seen: new Set([1]),
+      at: new Date(0),
+      top: 1,
+    });
     const kept = await sessions.open(id, (s) => s);
     const writes: Array<[string, () => unknown]> = [
       ["a nested push", () => kept.data["cart"].items.push("b")],

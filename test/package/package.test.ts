@@ -88,7 +88,9 @@ beforeAll(async () => {
   for (const entry of repoManifest.files.filter((f) => f !== "dist")) cpSync(join(root, entry), join(stage, entry), { recursive: true });
   await sh(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", join(stage, "dist")], root);
   // --ignore-scripts: `prepare` (generate + build) is for the repo, and was done just above.
-  const [pack] = JSON.parse(await sh("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], stage)) as { filename: string }[];
+  const [pack] = JSON.parse(await sh("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], stage)) as {
+    filename: string;
+  }[];
   tarball = join(work, pack!.filename);
   mkdirSync(join(work, "unpacked"));
   await sh("tar", ["-xzf", tarball, "-C", join(work, "unpacked")], work);
@@ -110,7 +112,17 @@ function filesUnder(dir: string): string[] {
 
 describe("the packed package", () => {
   test("exports every entry with types, import and default (require), and nothing it does not ship", () => {
-    expect(Object.keys(manifest.exports)).toEqual([".", "./express", "./fastify", "./embedded", "./web", "./hono", "./react-router", "./next", "./package.json"]);
+    expect(Object.keys(manifest.exports)).toEqual([
+      ".",
+      "./express",
+      "./fastify",
+      "./embedded",
+      "./web",
+      "./hono",
+      "./react-router",
+      "./next",
+      "./package.json",
+    ]);
     for (const [entry, target] of Object.entries(manifest.exports)) {
       if (entry === "./package.json") continue;
       expect(Object.keys(target)).toEqual(["types", "import", "default"]);
@@ -143,11 +155,17 @@ describe("the packed package", () => {
     expect(named("cli-progress").sort()).toEqual(["dist/cli/commands/prune.js", "dist/cli/commands/rekey.js"]);
     expect(named("@electric-sql/pglite")).toEqual(["dist/embedded/embedded-database.js"]);
     // The adapter's declarations name no framework (a fastify app compiles without @types/express-session).
-    const frameworkTypes = imports.filter((i) => i.file.endsWith(".d.ts") && /^(express-session|express|fastify|@fastify\/)/.test(i.specifier));
+    const frameworkTypes = imports.filter(
+      (i) => i.file.endsWith(".d.ts") && /^(express-session|express|fastify|@fastify\/)/.test(i.specifier),
+    );
     expect(frameworkTypes).toEqual([]);
 
     // Every runtime dependency is imported by some module (an @types/x one by some declaration).
-    const used = new Set(imports.flatMap(({ file, specifier }) => (file.endsWith(".d.ts") ? [packageName(specifier), typesPackage(packageName(specifier))] : [packageName(specifier)])));
+    const used = new Set(
+      imports.flatMap(({ file, specifier }) =>
+        file.endsWith(".d.ts") ? [packageName(specifier), typesPackage(packageName(specifier))] : [packageName(specifier)],
+      ),
+    );
     expect(Object.keys(manifest.dependencies).filter((dep) => !used.has(dep))).toEqual([]);
   });
 
@@ -160,7 +178,9 @@ describe("the packed package", () => {
     const report = join(work, "attw.json");
     await sh("sh", ["-c", `"$0" "$1" "$2" --format json > "$3" || true`, process.execPath, attw, tarball, report], work);
     const output = readFileSync(report, "utf8");
-    const { analysis } = JSON.parse(output) as { analysis: { entrypoints: Record<string, unknown>; problems: { kind: string; entrypoint: string }[] } };
+    const { analysis } = JSON.parse(output) as {
+      analysis: { entrypoints: Record<string, unknown>; problems: { kind: string; entrypoint: string }[] };
+    };
     expect(Object.keys(analysis.entrypoints)).toEqual(Object.keys(manifest.exports));
     expect(analysis.problems.filter((p) => p.kind !== "CJSResolvesToESM")).toEqual([]);
   }, 60_000);
@@ -208,8 +228,13 @@ describe("consumers of the packed package", () => {
       await sh(process.execPath, ["--import", "./record-loads.mjs", "probe.mjs", specifier], dir, { LOAD_LOG: log });
       return readFileSync(log, "utf8").split("\n").filter(Boolean);
     };
-    const [main, express, embedded] = await Promise.all([loaded("prisma-pg-session"), loaded("prisma-pg-session/express"), loaded("prisma-pg-session/embedded")]);
-    const forbidden = /\/dist\/generated\/|\/node_modules\/@prisma\/client\/|\/node_modules\/(express-session|express|fastify|@fastify)\/|\/dist\/adapters\/|\/dist\/embedded\//;
+    const [main, express, embedded] = await Promise.all([
+      loaded("prisma-pg-session"),
+      loaded("prisma-pg-session/express"),
+      loaded("prisma-pg-session/embedded"),
+    ]);
+    const forbidden =
+      /\/dist\/generated\/|\/node_modules\/@prisma\/client\/|\/node_modules\/(express-session|express|fastify|@fastify)\/|\/dist\/adapters\/|\/dist\/embedded\//;
     expect(main.filter((url) => url.includes("/prisma-pg-session/dist/index.js"))).toHaveLength(1);
     expect(main.filter((url) => forbidden.test(url))).toEqual([]);
     // The recording sees what these entries load, so the main entry's empty list means something.
@@ -232,14 +257,22 @@ interface BareImport {
  */
 function bareImports(dist: string): BareImport[] {
   // The embedded entry imports its optional peers through a helper that explains a missing one.
-  const computedImports: Record<string, string[]> = { "dist/embedded/embedded-database.js": ["@electric-sql/pglite", "pglite-prisma-adapter"] };
+  const computedImports: Record<string, string[]> = {
+    "dist/embedded/embedded-database.js": ["@electric-sql/pglite", "pglite-prisma-adapter"],
+  };
   const found: BareImport[] = [];
   const unexplained: string[] = [];
   for (const path of readdirSync(dist, { recursive: true, encoding: "utf8" })) {
     if (!path.endsWith(".js") && !path.endsWith(".d.ts")) continue;
     const file = `dist/${path}`;
     const text = readFileSync(join(dist, path), "utf8");
-    const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, file.endsWith(".d.ts") ? ts.ScriptKind.TS : ts.ScriptKind.JS);
+    const source = ts.createSourceFile(
+      file,
+      text,
+      ts.ScriptTarget.Latest,
+      false,
+      file.endsWith(".d.ts") ? ts.ScriptKind.TS : ts.ScriptKind.JS,
+    );
     const add = (node: ts.Node | undefined) => {
       if (node !== undefined && ts.isStringLiteralLike(node)) {
         if (!node.text.startsWith(".") && !node.text.startsWith("/")) found.push({ file, specifier: node.text });

@@ -160,7 +160,12 @@ test("statements outside a unit of work wait for a connection at most pool.conne
     });
     await inside.promise;
     const session = { cookie: { originalMaxAge: 60_000, expires: null } } as unknown as SessionData;
-    for (const work of [() => sessions.read(id), () => sessions.create(), () => adapter.get(randomId()), () => adapter.set(randomId(), session)]) {
+    for (const work of [
+      () => sessions.read(id),
+      () => sessions.create(),
+      () => adapter.get(randomId()),
+      () => adapter.set(randomId(), session),
+    ]) {
       const { error, ms } = await failureOf(work);
       expect(error).toBeInstanceOf(TransactionTimeoutError);
       expect(ms).toBeGreaterThanOrEqual(connectionTimeoutMillis - 5);

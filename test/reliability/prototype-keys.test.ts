@@ -25,7 +25,10 @@ test("open: Object.assign(s.data, parsedBody) with a __proto__ key neither gives
   const outcome = await sessions
     .open(id, (s) => {
       Object.assign(s.data, body());
-      return { inherited: (s.data as Record<string, unknown>)["isAdmin"], prototypeKept: Object.getPrototypeOf(s.data) === Object.prototype };
+      return {
+        inherited: (s.data as Record<string, unknown>)["isAdmin"],
+        prototypeKept: Object.getPrototypeOf(s.data) === Object.prototype,
+      };
     })
     .then(
       (value) => ({ value }),
@@ -66,7 +69,12 @@ test("adapter: a session with an own __proto__ key is refused with CorruptPayloa
 });
 
 test("hashIds: two different session ids never share a session (ids that are not well-formed UTF-16 included)", async () => {
-  const store = new PgSessionStore({ prisma: ctx.prisma, tableName: await ctx.newTable("proto"), hashIds: true, pruneSessionInterval: false });
+  const store = new PgSessionStore({
+    prisma: ctx.prisma,
+    tableName: await ctx.newTable("proto"),
+    hashIds: true,
+    pruneSessionInterval: false,
+  });
   const session = { user: "ann", cookie: { originalMaxAge: 60_000, expires: null } } as unknown as SessionData;
   // UTF-8 encoding (which the hash input goes through) turns each lone surrogate into U+FFFD.
   // Refused outright (what the store does now), or stored under a key no other id can reach.

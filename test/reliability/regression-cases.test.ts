@@ -56,7 +56,10 @@ test("an instance of an unregistered class is refused with its key path and the 
   }
   const outcome = adapter.set("regress-class", { cookie, cart: new Cart() } as unknown as SessionData);
   await expect(outcome).rejects.toBeInstanceOf(CorruptPayloadError);
-  await expect(outcome).rejects.toMatchObject({ keyPath: "cart", message: expect.stringMatching(/instance of Cart.*registerClass\(Cart\)/) });
+  await expect(outcome).rejects.toMatchObject({
+    keyPath: "cart",
+    message: expect.stringMatching(/instance of Cart.*registerClass\(Cart\)/),
+  });
   expect(await adapter.get("regress-class")).toBeNull();
 
   const { id } = await sessions.create({ n: 1 });

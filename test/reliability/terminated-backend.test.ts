@@ -56,7 +56,15 @@ test("terminated while the unit of work holds its connection (idle in transactio
     });
     // The FATAL reaches the client while nothing runs on it: only an error listener stands between it
     // and an uncaught exception. Give it the time to arrive before the unit continues.
-    await eventually(async () => (await ctx.admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'", [name])).rows[0].n === 0);
+    await eventually(
+      async () =>
+        (
+          await ctx.admin.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'",
+            [name],
+          )
+        ).rows[0].n === 0,
+    );
     terminated.resolve();
     expect(await unit).toBeInstanceOf(StoreUnavailableError);
     expect(await counterOf(id)).toBe(0);

@@ -1,4 +1,10 @@
-import { apacheSessionSerializer, CorruptPayloadError, createFormatDetectingSerializer, superjsonSerializer, UnsupportedValueError } from "../../src/index.ts";
+import {
+  apacheSessionSerializer,
+  CorruptPayloadError,
+  createFormatDetectingSerializer,
+  superjsonSerializer,
+  UnsupportedValueError,
+} from "../../src/index.ts";
 import { encode } from "../../src/serialization/codec.ts";
 
 // What the Apache::Session writer refuses (values Perl cannot hold faithfully), each named by its key
@@ -54,7 +60,18 @@ test("nesting deeper than 1000 levels is refused", () => {
 });
 
 test("the mapping of what Perl holds differently: booleans 1/0, undefined undef, other numbers their text", () => {
-  const data = { yes: true, no: false, missing: undefined, none: null, half: 0.5, big: 2 ** 40, huge: 2n ** 63n, small: 7n, nfc: "é", nfd: "e\u0301" };
+  const data = {
+    yes: true,
+    no: false,
+    missing: undefined,
+    none: null,
+    half: 0.5,
+    big: 2 ** 40,
+    huge: 2n ** 63n,
+    small: 7n,
+    nfc: "é",
+    nfd: "e\u0301",
+  };
   expect(apacheSessionSerializer.deserialize(apacheSessionSerializer.serialize(data))).toEqual({
     yes: 1,
     no: 0,

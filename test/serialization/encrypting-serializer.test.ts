@@ -89,7 +89,12 @@ describe("keys are validated, naming the problem and never the key", () => {
     ["no list", undefined, /keys must be an array/, TypeError],
     ["a key of 31 bytes", [{ id: "k", key: randomBytes(31) }], /key "k" is 31 bytes; AES-256 needs exactly 32/, RangeError],
     ["a key of 33 bytes", [{ id: "k", key: new Uint8Array(33) }], /33 bytes/, RangeError],
-    ["base64 of 31 bytes", [{ id: "k", key: randomBytes(31).toString("base64") }], /key "k" is not 32 bytes.*got 44 characters/, RangeError],
+    [
+      "base64 of 31 bytes",
+      [{ id: "k", key: randomBytes(31).toString("base64") }],
+      /key "k" is not 32 bytes.*got 44 characters/,
+      RangeError,
+    ],
     ["62 hex characters", [{ id: "k", key: "ab".repeat(31) }], /key "k" is not 32 bytes/, RangeError],
     ["a passphrase", [{ id: "k", key: "correct horse battery staple" }], /key "k" is not 32 bytes/, RangeError],
     ["a number", [{ id: "k", key: 42 }], /must be a Uint8Array/, TypeError],
@@ -103,7 +108,12 @@ describe("keys are validated, naming the problem and never the key", () => {
     expect(error.message).toMatch(message);
     for (const entry of Array.isArray(keys) ? keys : []) {
       const key = (entry as { key?: unknown }).key;
-      const texts = typeof key === "string" ? [key] : key instanceof Uint8Array ? [Buffer.from(key).toString("base64"), Buffer.from(key).toString("hex")] : [];
+      const texts =
+        typeof key === "string"
+          ? [key]
+          : key instanceof Uint8Array
+            ? [Buffer.from(key).toString("base64"), Buffer.from(key).toString("hex")]
+            : [];
       for (const text of texts) if (text.length > 8) expect(error.message).not.toContain(text);
     }
   });
@@ -111,14 +121,22 @@ describe("keys are validated, naming the problem and never the key", () => {
   test("options: unknown ones, a bad serializer, a bad cache size", () => {
     expect(() => createEncryptingSerializer({ keys: [keyA], acceptPlainText: true } as never)).toThrow(/unknown option acceptPlainText/);
     expect(() => createEncryptingSerializer({ keys: [keyA], serializer: {} as never })).toThrow(TypeError);
-    expect(() => createEncryptingSerializer({ keys: [keyA], acceptPlaintext: "yes" as never })).toThrow(/acceptPlaintext must be a boolean/);
+    expect(() => createEncryptingSerializer({ keys: [keyA], acceptPlaintext: "yes" as never })).toThrow(
+      /acceptPlaintext must be a boolean/,
+    );
     expect(() => createEncryptingSerializer({ keys: [keyA], reuseCacheSize: -1 })).toThrow(RangeError);
   });
 
   test("the same 32 bytes as Buffer, base64, base64url or hex are the same key; the caller's buffer is copied", () => {
     const bytes = randomBytes(32);
     const payload = encrypting([{ id: "k", key: bytes }]).serialize({ a: 1 });
-    for (const key of [bytes.toString("base64"), bytes.toString("base64url"), bytes.toString("hex"), bytes.toString("hex").toUpperCase(), new Uint8Array(bytes)]) {
+    for (const key of [
+      bytes.toString("base64"),
+      bytes.toString("base64url"),
+      bytes.toString("hex"),
+      bytes.toString("hex").toUpperCase(),
+      new Uint8Array(bytes),
+    ]) {
       expect(encrypting([{ id: "k", key }]).deserialize(payload)).toEqual({ a: 1 });
     }
     const mutable = Buffer.from(bytes);
@@ -213,7 +231,10 @@ describe("every kind of data the default serializer keeps comes back, through th
     const data = {
       at: new Date("2026-11-25T12:00:00.123Z"),
       invalid: new Date(Number.NaN),
-      map: new Map<unknown, unknown>([["a", 1], [key, new Set([1, "x"])]]),
+      map: new Map<unknown, unknown>([
+        ["a", 1],
+        [key, new Set([1, "x"])],
+      ]),
       big: 123456789012345678901234567890n,
       re: /ab+c/giu,
       url: new URL("https://example.com/a?b=c"),
@@ -259,7 +280,15 @@ describe("what cannot be decrypted is a typed error, and the row is left as it w
 
   test("a truncated payload, at any length", async () => {
     const payload = serializer.serialize({ user: "ann", roles: ["admin"] });
-    for (const length of [payload.length - 1, payload.length - 4, payload.length - 22, "enc:v1:2026-05:".length + 10, "enc:v1:2026-05:".length, 10, 4]) {
+    for (const length of [
+      payload.length - 1,
+      payload.length - 4,
+      payload.length - 22,
+      "enc:v1:2026-05:".length + 10,
+      "enc:v1:2026-05:".length,
+      10,
+      4,
+    ]) {
       const error = thrownBy(() => decode(serializer, payload.slice(0, length), context));
       expect(error).toBeInstanceOf(CorruptPayloadError);
       expect(["malformed", "authentication"]).toContain((error["cause"] as EncryptedPayloadError).reason);
@@ -287,8 +316,8 @@ describe("what cannot be decrypted is a typed error, and the row is left as it w
   test("an unknown format version, and garbage after the prefix", async () => {
     const payload = serializer.serialize({ user: "ann" });
     expect((await readFailure(payload.replace("enc:v1:", "enc:v2:"))).reason).toBe("unsupported-version");
-    expect((await readFailure("enc:"))).toMatchObject({ reason: "malformed" });
-    expect((await readFailure("enc:v1:2026-05:not base64!"))).toMatchObject({ reason: "malformed" });
+    expect(await readFailure("enc:")).toMatchObject({ reason: "malformed" });
+    expect(await readFailure("enc:v1:2026-05:not base64!")).toMatchObject({ reason: "malformed" });
   });
 
   test("SessionManager.open: CorruptPayloadError before the unit runs, nothing written", async () => {
@@ -409,7 +438,12 @@ describe("SessionManager", () => {
       (session.data["cart"] as Map<string, number>).set("B2", 2);
     });
     expect((await rowOf(id))?.a_session).not.toBe(before?.a_session);
-    expect((await sessions.read(id)).data["cart"]).toEqual(new Map([["A1", 1], ["B2", 2]]));
+    expect((await sessions.read(id)).data["cart"]).toEqual(
+      new Map([
+        ["A1", 1],
+        ["B2", 2],
+      ]),
+    );
 
     const newId = await sessions.rotate(id);
     expect((await rowOf(newId))?.a_session).toMatch(payloadShape("2026-05"));
@@ -427,7 +461,10 @@ describe("SessionManager", () => {
     const sessions = managerWith(encrypting([keyA]));
     const { id: victim } = await sessions.create({ user: "admin" });
     const { id: attacker } = await sessions.create({ user: "mallory" });
-    await ctx.admin.query(`UPDATE "${ctx.table}" SET a_session = (SELECT a_session FROM "${ctx.table}" WHERE id = $1) WHERE id = $2`, [victim, attacker]);
+    await ctx.admin.query(`UPDATE "${ctx.table}" SET a_session = (SELECT a_session FROM "${ctx.table}" WHERE id = $1) WHERE id = $2`, [
+      victim,
+      attacker,
+    ]);
     // Documented limitation: the Serializer interface does not pass the session id, so it cannot be bound.
     expect((await sessions.read(attacker)).data).toMatchObject({ user: "admin", _session_id: victim });
   });
@@ -436,7 +473,10 @@ describe("SessionManager", () => {
 describe("PgSessionStore", () => {
   const hour = 3_600_000;
   const sessionOf = (data: Record<string, unknown>) =>
-    ({ cookie: { originalMaxAge: hour, expires: new Date(Date.now() + hour), httpOnly: true, path: "/" }, ...data }) as unknown as SessionData;
+    ({
+      cookie: { originalMaxAge: hour, expires: new Date(Date.now() + hour), httpOnly: true, path: "/" },
+      ...data,
+    }) as unknown as SessionData;
 
   test("set and get round trip; the stored text is encrypted", async () => {
     const store = adapterWith(encrypting([keyB, keyA]));
@@ -447,7 +487,10 @@ describe("PgSessionStore", () => {
   });
 
   test("write avoidance still skips an unchanged session (no UPDATE); with reuseCacheSize 0 every save writes", async () => {
-    for (const [extra, writes] of [[{}, false], [{ reuseCacheSize: 0 }, true]] as const) {
+    for (const [extra, writes] of [
+      [{}, false],
+      [{ reuseCacheSize: 0 }, true],
+    ] as const) {
       const store = adapterWith(encrypting([keyA], extra));
       const id = randomId();
       await store.set(id, sessionOf({ user: "ann" }));

@@ -7,7 +7,8 @@ import { decode, encode } from "../../src/serialization/codec.ts";
 // CorruptPayloadError naming its key path. Nothing is stored altered.
 
 const context = { sessionId: "abc", table: "sessions" };
-const roundTrip = (data: Record<string, unknown>, serializer = superjsonSerializer) => decode(serializer, encode(serializer, data, context), context);
+const roundTrip = (data: Record<string, unknown>, serializer = superjsonSerializer) =>
+  decode(serializer, encode(serializer, data, context), context);
 
 function refusal(data: Record<string, unknown>): CorruptPayloadError {
   try {
@@ -46,7 +47,10 @@ test.each<[string, unknown]>([
   ["float typed arrays of finite numbers", new Float64Array([1.5, -2])],
   ["Prisma's Decimal", new Decimal("12345678901234567890.123456789")],
   ["keys named constructor and prototype (plain data)", { constructor: "Konstruktor", prototype: { de: "Prototyp" } }],
-  ["keys named constructor and prototype beside Dates", { constructor: { at: new Date(0) }, prototype: [new Map([["constructor", 1]])], "\u0000x": 1 }],
+  [
+    "keys named constructor and prototype beside Dates",
+    { constructor: { at: new Date(0) }, prototype: [new Map([["constructor", 1]])], "\u0000x": 1 },
+  ],
   ["an object reached twice", { a: shared, b: shared }],
   ["a cycle", cyclic],
 ])("kept exactly: %s", (_kind, value) => {

@@ -57,4 +57,3 @@ test("deserialization never pollutes Object.prototype", () => {
   decode(superjsonSerializer, text, context);
   expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
 });
-

@@ -45,7 +45,9 @@ test("ensureSchema makes the same table as the migrations, is idempotent, and wr
 
 test("ensureSchema completes a table made by the first migration only (an Apache::Session table), keeping its rows", async () => {
   const table = `seed_${randomId().slice(0, 12)}`;
-  await ctx.admin.query(`CREATE TABLE "${table}" ("id" CHAR(32) NOT NULL, "a_session" TEXT, CONSTRAINT "${table}_pkey" PRIMARY KEY ("id"))`);
+  await ctx.admin.query(
+    `CREATE TABLE "${table}" ("id" CHAR(32) NOT NULL, "a_session" TEXT, CONSTRAINT "${table}_pkey" PRIMARY KEY ("id"))`,
+  );
   await ctx.admin.query(`INSERT INTO "${table}" (id, a_session) VALUES ('abc', 'perl data')`);
   const seedStore = new PostgresStore({ datasourceUrl: ctx.url, tableName: table });
   try {

@@ -189,7 +189,10 @@ test("a catalog conflict (CREATE TABLE behind another's uncommitted CREATE TABLE
 /** Returns once a statement naming `table` waits for a lock (no fixed sleep). */
 async function waitForLockWait(pool: pg.Pool, table: string): Promise<void> {
   for (;;) {
-    const { rows } = await pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0", [table]);
+    const { rows } = await pool.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0",
+      [table],
+    );
     if (rows[0].n > 0) return;
     await new Promise((resolve) => setImmediate(resolve));
   }

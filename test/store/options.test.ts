@@ -10,7 +10,6 @@ afterAll(async () => {
   await pgPool.end();
 });
 
-
 describe("PgSessionStore runs single statements: transaction options are refused, not ignored", () => {
   test.each([
     ["commit", { commit: false }],
@@ -60,7 +59,10 @@ describe("SessionManager checks transaction options as the store does", () => {
     ["timeout", { timeout: 0 }, /timeout must be a positive number of milliseconds, got 0/],
     ["isolationLevel", { isolationLevel: "Snapshot" }, /isolationLevel must be one of .*got Snapshot/],
   ])("%s, beside an existing store and building its own", (_name, bad, message) => {
-    for (const options of [{ store, ...bad }, { pgPool, ...bad }]) {
+    for (const options of [
+      { store, ...bad },
+      { pgPool, ...bad },
+    ]) {
       const error = thrownBy(() => new SessionManager(options as never));
       expect(error).toBeInstanceOf(RangeError);
       expect(error.message).toMatch(message);

@@ -38,7 +38,9 @@ export async function checkProperty<T>(property: fc.IAsyncProperty<T>, run: Prop
       const cause = details.errorInstance;
       const message = cause instanceof Error ? cause.message : String(cause);
       const replay = `FUZZ_SEED=${details.seed} FUZZ_FACTOR=${fuzzing ? factor : 1} npm run fuzz -- -t ${JSON.stringify(testName)}`;
-      throw new Error(`property failed in run ${details.numRuns} of ${numRuns} (seed ${details.seed}; replay: ${replay}):\n${message}`, { cause });
+      throw new Error(`property failed in run ${details.numRuns} of ${numRuns} (seed ${details.seed}; replay: ${replay}):\n${message}`, {
+        cause,
+      });
     },
   });
 }

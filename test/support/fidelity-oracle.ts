@@ -4,9 +4,23 @@ import { Decimal } from "@prisma/client-runtime-utils";
 // hold"): everything else must come back exactly. Written without looking at how the serializer decides.
 
 const restorable = new Set<unknown>(
-  [Object, Date, Map, Set, RegExp, URL, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array].map(
-    (type) => type.prototype,
-  ),
+  [
+    Object,
+    Date,
+    Map,
+    Set,
+    RegExp,
+    URL,
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+  ].map((type) => type.prototype),
 );
 
 /** Whether storing `value` must fail with CorruptPayloadError because something in it would not come back exactly. */

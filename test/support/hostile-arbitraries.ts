@@ -5,9 +5,7 @@ import fc from "fast-check";
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code));
 
 /** Any Unicode code point but the surrogates: astral characters included (fast-check's "binary" unit, built in microseconds instead of a second). */
-const codePoint = fc
-  .integer({ min: 0, max: 0x10ffff - 0x800 })
-  .map((code) => String.fromCodePoint(code < 0xd800 ? code : code + 0x800));
+const codePoint = fc.integer({ min: 0, max: 0x10ffff - 0x800 }).map((code) => String.fromCodePoint(code < 0xd800 ? code : code + 0x800));
 
 /**
  * One character of `alphabet`. (Not `fc.constantFrom` as a string unit: fast-check then rebuilds a
@@ -66,11 +64,17 @@ export const hugeText = fc
  */
 export const hostileId: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: fc.string({ unit: charOf("0123456789abcdefABCDEF"), minLength: 1, maxLength: 40 }), weight: 4 },
-  { arbitrary: fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 }), weight: 4 },
+  {
+    arbitrary: fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 }),
+    weight: 4,
+  },
   { arbitrary: fc.constantFrom(...sqlInjections), weight: 2 },
   {
     arbitrary: fc
-      .tuple(fc.string({ unit: charOf("0123456789abcdef"), minLength: 1, maxLength: 32 }), fc.constantFrom("\n", " ", "\t", "\0", "\r\n", "\u00a0", "\uff10"))
+      .tuple(
+        fc.string({ unit: charOf("0123456789abcdef"), minLength: 1, maxLength: 32 }),
+        fc.constantFrom("\n", " ", "\t", "\0", "\r\n", "\u00a0", "\uff10"),
+      )
       .map(([id, suffix]) => id + suffix),
     weight: 2,
   },
@@ -100,7 +104,21 @@ export function hostileTableName(existing: readonly string[]): fc.Arbitrary<unkn
 
 /** Keys a payload may carry: anything, plus the ones that attack prototypes or the stored format. */
 const hostileKey = fc.oneof(
-  { arbitrary: fc.constantFrom("__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "_session_id", "json", "meta", "cookie", "v"), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(
+      "__proto__",
+      "constructor",
+      "prototype",
+      "toString",
+      "hasOwnProperty",
+      "_session_id",
+      "json",
+      "meta",
+      "cookie",
+      "v",
+    ),
+    weight: 1,
+  },
   { arbitrary: hostileText, weight: 4 },
 );
 
@@ -152,7 +170,10 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>
     { arbitrary: fc.array(tie("value"), { maxLength: 2 }).map((items) => Object.assign(items, { extra: 1 })), weight: 1 },
     // Null-prototype objects too (fast-check's default mixes them in).
     { arbitrary: fc.dictionary(hostileKey, tie("value"), { maxKeys: 4 }), weight: 20 },
-    { arbitrary: fc.dictionary(hostileText, tie("value"), { maxKeys: 2 }).map((object) => Object.assign(object, { [Symbol("key")]: 1 })), weight: 2 },
+    {
+      arbitrary: fc.dictionary(hostileText, tie("value"), { maxKeys: 2 }).map((object) => Object.assign(object, { [Symbol("key")]: 1 })),
+      weight: 2,
+    },
     // One object reached twice: superjson keeps the identity.
     { arbitrary: tie("value").map((shared) => ({ first: shared, second: shared })), weight: 3 },
     { arbitrary: fc.array(fc.tuple(hostileText, tie("value")), { maxLength: 3 }).map((entries) => new Map(entries)), weight: 10 },
@@ -161,13 +182,11 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>
 })).value;
 
 /** Objects nested 500 to 6 000 levels deep (arrays or objects): around and beyond what a serializer's recursion survives. */
-export const deepValue = fc
-  .tuple(fc.integer({ min: 500, max: 6_000 }), fc.boolean())
-  .map(([depth, arrays]) => {
-    let value: unknown = "bottom";
-    for (let i = 0; i < depth; i++) value = arrays ? [value] : { d: value };
-    return value;
-  });
+export const deepValue = fc.tuple(fc.integer({ min: 500, max: 6_000 }), fc.boolean()).map(([depth, arrays]) => {
+  let value: unknown = "bottom";
+  for (let i = 0; i < depth; i++) value = arrays ? [value] : { d: value };
+  return value;
+});
 
 /** Session data as a hostile client shapes it: a plain object of hostile keys and values, sometimes deep or huge. */
 export const hostilePayload: fc.Arbitrary<Record<string, unknown>> = fc.oneof(

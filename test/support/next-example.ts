@@ -36,7 +36,9 @@ export function copyExample(): ExampleCopy {
     recursive: true,
     filter: (source) => {
       const parts = relative(example, source).split(sep);
-      return !parts.some((part) => part === ".next" || part === "node_modules" || part === "next-env.d.ts" || part.endsWith(".tsbuildinfo"));
+      return !parts.some(
+        (part) => part === ".next" || part === "node_modules" || part === "next-env.d.ts" || part.endsWith(".tsbuildinfo"),
+      );
     },
   });
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };

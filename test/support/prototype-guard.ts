@@ -2,8 +2,26 @@ import { Decimal } from "@prisma/client-runtime-utils";
 // Prototype pollution shows as a new or changed property on a built-in prototype, or as a data object
 // whose prototype is not the one its kind should have.
 
-const guarded: object[] = [Object.prototype, Array.prototype, Function.prototype, String.prototype, Map.prototype, Set.prototype, Date.prototype, Object];
-const names = ["Object.prototype", "Array.prototype", "Function.prototype", "String.prototype", "Map.prototype", "Set.prototype", "Date.prototype", "Object"];
+const guarded: object[] = [
+  Object.prototype,
+  Array.prototype,
+  Function.prototype,
+  String.prototype,
+  Map.prototype,
+  Set.prototype,
+  Date.prototype,
+  Object,
+];
+const names = [
+  "Object.prototype",
+  "Array.prototype",
+  "Function.prototype",
+  "String.prototype",
+  "Map.prototype",
+  "Set.prototype",
+  "Date.prototype",
+  "Object",
+];
 
 // Per guarded object: its prototype, then each own key followed by its value (or accessor).
 function snapshot(target: object): unknown[] {
@@ -22,7 +40,8 @@ const pristineKeyCounts = guarded.map((target) => Reflect.ownKeys(target).length
 /** Cheap check, for every case: no built-in prototype gained or lost a property, none was replaced. */
 export function assertNoPrototypeGrew(): void {
   guarded.forEach((target, i) => {
-    if (Reflect.ownKeys(target).length !== pristineKeyCounts[i] || Object.getPrototypeOf(target) !== pristine[i]![0]) assertPrototypesUntouched();
+    if (Reflect.ownKeys(target).length !== pristineKeyCounts[i] || Object.getPrototypeOf(target) !== pristine[i]![0])
+      assertPrototypesUntouched();
   });
 }
 
@@ -40,7 +59,19 @@ export function assertPrototypesUntouched(): void {
 
 // What superjson itself decodes to: plain objects and arrays, Date, Map, Set, RegExp, Error, URL, and
 // typed arrays (its "typed-array" annotation); and Prisma's Decimal, which the default serializer adds.
-const typedArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
+const typedArrays = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+];
 const expectedPrototypes = new Set<unknown>([
   Object.prototype,
   Array.prototype,

@@ -12,5 +12,8 @@ const store = new PgSessionStore({
 const app = await startSessionApp(framework, store);
 process.stdout.write(`${JSON.stringify({ url: app.url })}\n`);
 process.once("SIGTERM", () => {
-  void app.close().then(() => store.close()).then(() => process.exit(0));
+  void app
+    .close()
+    .then(() => store.close())
+    .then(() => process.exit(0));
 });

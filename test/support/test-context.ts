@@ -1,6 +1,15 @@
 import type pg from "pg";
 import { PostgresStore, type PostgresStoreOptions } from "../../src/index.ts";
-import { adminPool, countingClient, createTable, newPrismaClient, randomId, testDatabaseUrl, type CountingClient, type TestPrismaClient } from "./database.ts";
+import {
+  adminPool,
+  countingClient,
+  createTable,
+  newPrismaClient,
+  randomId,
+  testDatabaseUrl,
+  type CountingClient,
+  type TestPrismaClient,
+} from "./database.ts";
 
 // One test file's database setup and teardown, after kysely's `initTest` / `destroyTest`
 // (kysely/test/node/src/test-setup.ts): one function opens what a file needs and returns it as one
@@ -57,7 +66,8 @@ export async function initTest(options: TestOptions = {}): Promise<TestContext> 
   const context = new FileContext(adminPool(options.adminPoolSize));
   try {
     if (options.table !== undefined) context.table = await context.newTable(options.table);
-    if (options.store !== undefined) context.openStore(options.table === undefined ? undefined : context.table, options.store === true ? {} : options.store);
+    if (options.store !== undefined)
+      context.openStore(options.table === undefined ? undefined : context.table, options.store === true ? {} : options.store);
   } catch (error) {
     await context.destroy().catch(() => undefined);
     throw error;

@@ -44,7 +44,18 @@ export class ThrowawayCluster {
   static async create(name = "app", options: ClusterOptions = {}): Promise<ThrowawayCluster> {
     const dir = await tempDirForPostgres("pps-cluster-");
     try {
-      await runAsPostgres(`${bin}/initdb`, ["-D", join(dir, "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-instructions"]);
+      await runAsPostgres(`${bin}/initdb`, [
+        "-D",
+        join(dir, "data"),
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-instructions",
+      ]);
       // Written before the first start: the server reads it then.
       if (options.passwords) await writeFile(join(dir, "data", "pg_hba.conf"), passwordHba);
     } catch (error) {

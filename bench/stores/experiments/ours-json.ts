@@ -11,7 +11,13 @@ export const oursJson: StoreDefinition = {
   async open({ url, poolMax }: OpenOptions): Promise<BenchStore> {
     const { PgSessionStore } = await import("../../../src/adapters/express-session/index.ts");
     const serializer = { serialize: (data: unknown) => JSON.stringify(data), deserialize: (text: string) => JSON.parse(text) as unknown };
-    const adapter = new PgSessionStore({ datasourceUrl: url, tableName: table, pool: { max: poolMax }, pruneSessionInterval: false, serializer });
+    const adapter = new PgSessionStore({
+      datasourceUrl: url,
+      tableName: table,
+      pool: { max: poolMax },
+      pruneSessionInterval: false,
+      serializer,
+    });
     return { store: adapter, close: () => adapter.close() };
   },
 };

@@ -11,7 +11,12 @@ export type HashIdsOption = boolean | { secret: string | Buffer };
 export function idHasher(option: HashIdsOption | undefined): ((sid: string) => string) | undefined {
   if (option === undefined || option === false) return undefined;
   if (option === true) return (sid) => createHash("sha256").update(sid).digest().subarray(0, 24).toString("base64url");
-  if (typeof option !== "object" || option === null || (typeof option.secret !== "string" && !Buffer.isBuffer(option.secret)) || option.secret.length === 0) {
+  if (
+    typeof option !== "object" ||
+    option === null ||
+    (typeof option.secret !== "string" && !Buffer.isBuffer(option.secret)) ||
+    option.secret.length === 0
+  ) {
     throw new TypeError("hashIds must be true, false or { secret } with a non-empty secret");
   }
   const { secret } = option;

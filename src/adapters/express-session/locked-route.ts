@@ -7,7 +7,13 @@
 //   });
 import { SessionNotFoundError } from "../../errors/store-errors.ts";
 import type { Callback } from "./callback.ts";
-import { LockedUnits, type FrameworkBinding, type FrameworkSessionObject, type LockedSession, type LockedSessionOptions } from "./locked-unit.ts";
+import {
+  LockedUnits,
+  type FrameworkBinding,
+  type FrameworkSessionObject,
+  type LockedSession,
+  type LockedSessionOptions,
+} from "./locked-unit.ts";
 import type { PgSessionStore } from "./pg-session-store.ts";
 
 /** What `lockedSession` reads of an express request: what express-session puts on it. */
@@ -29,7 +35,9 @@ const expressBinding: FrameworkBinding = {
       if (req.sessionStore === store && typeof req.sessionID === "string") {
         throw new SessionNotFoundError("req.session was destroyed earlier in this request", { table: store.store.tableName });
       }
-      throw new TypeError("req.session is missing: mount express-session with this store (session({ store })) before the route, on a path its cookie covers");
+      throw new TypeError(
+        "req.session is missing: mount express-session with this store (session({ store })) before the route, on a path its cookie covers",
+      );
     }
     if (req.sessionStore !== store) {
       throw new TypeError("req.session belongs to another store: give lockedSession the PgSessionStore that session({ store }) uses");

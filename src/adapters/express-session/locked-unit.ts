@@ -130,7 +130,8 @@ export class LockedUnits<D extends object> {
 
   async run<T>(request: object, fn: (data: D) => T | Promise<T>): Promise<T> {
     if (typeof fn !== "function") throw new TypeError("lockedSession(request, fn): fn must be a function");
-    if (typeof request !== "object" || request === null) throw new TypeError("lockedSession(request, fn): request must be the framework's request");
+    if (typeof request !== "object" || request === null)
+      throw new TypeError("lockedSession(request, fn): request must be the framework's request");
     const session = this.#binding.sessionOf(request, this.#adapter);
     const sid = this.#binding.idOf(session);
     // Validated before any SQL, as the store validates it (InvalidSessionIdError).
@@ -186,7 +187,12 @@ export class LockedUnits<D extends object> {
     );
   }
 
-  #unit<T>(request: object, session: FrameworkSessionObject, key: string, fn: (data: D) => T | Promise<T>): Promise<{ result: T; data: Record<string, unknown> }> {
+  #unit<T>(
+    request: object,
+    session: FrameworkSessionObject,
+    key: string,
+    fn: (data: D) => T | Promise<T>,
+  ): Promise<{ result: T; data: Record<string, unknown> }> {
     return this.#store.transaction(async (tx) => {
       const stored = this.#decode(key, await this.#lock(tx, key));
       const storedCookie = stored["cookie"];
@@ -199,7 +205,10 @@ export class LockedUnits<D extends object> {
       let open = true;
       const guarded = new GuardedData(data, (name, atRoot) => {
         if (!open) {
-          throw new SessionClosedError(`The locked unit of session ${key} has ended; start another to change it`, { sessionId: key, table: this.#store.tableName });
+          throw new SessionClosedError(`The locked unit of session ${key} has ended; start another to change it`, {
+            sessionId: key,
+            table: this.#store.tableName,
+          });
         }
         if (atRoot && typeof name === "string" && this.#reserved(session, name)) {
           throw new ReadOnlyFieldError(
@@ -218,14 +227,18 @@ export class LockedUnits<D extends object> {
       }
       // The framework's copy is replaced by the committed data after the unit: changes made to it
       // meanwhile would be silently lost, so they are refused (nothing is written).
-      if (this.#binding.currentSession(request) !== session || (frameworkBefore !== undefined && this.#dataText(session) !== frameworkBefore)) {
+      if (
+        this.#binding.currentSession(request) !== session ||
+        (frameworkBefore !== undefined && this.#dataText(session) !== frameworkBefore)
+      ) {
         throw new TypeError(
           `${this.#binding.sessionName} changed during the locked unit of session ${key}: inside the unit, change the data it passes to fn ` +
             `(or change ${this.#binding.sessionName} after the unit, where the framework saves it as usual, unlocked). Nothing was written.`,
         );
       }
       // The cookie the framework holds now (what its own save would store), else the stored one.
-      const cookie = session.cookie === undefined || session.cookie === null ? storedCookie : toStoredSession({ cookie: session.cookie })["cookie"];
+      const cookie =
+        session.cookie === undefined || session.cookie === null ? storedCookie : toStoredSession({ cookie: session.cookie })["cookie"];
       const text = this.#encode(key, payloadOf(cookie, data));
       // The contract's UPDATE writes `a_session` only: `expires_at` stays as the framework last set it
       // (its end-of-request touch extends it, as on any request).

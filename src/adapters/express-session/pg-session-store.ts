@@ -208,7 +208,12 @@ export class PgSessionStore extends StoreBase {
     const known = this.#cache.get(key);
     // Writing back what this request read changes nothing it meant to change. Only against a read:
     // after our own write, another server may have written since, and skipping would lose this write.
-    if (known?.read !== undefined && known.read.digest === payloadDigest(text) && this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)) return;
+    if (
+      known?.read !== undefined &&
+      known.read.digest === payloadDigest(text) &&
+      this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)
+    )
+      return;
     // A session this process saw live is updated, not upserted: if it is gone (destroyed elsewhere, e.g.
     // a logout in another tab), it stays gone instead of being resurrected by a late request.
     const write = { id: key, text, expiresAt: new Date(expiresAt) };

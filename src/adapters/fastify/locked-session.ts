@@ -6,7 +6,13 @@
 //     return { count };
 //   });
 import { SessionNotFoundError } from "../../errors/store-errors.ts";
-import { LockedUnits, type FrameworkBinding, type FrameworkSessionObject, type LockedSession, type LockedSessionOptions } from "../express-session/locked-unit.ts";
+import {
+  LockedUnits,
+  type FrameworkBinding,
+  type FrameworkSessionObject,
+  type LockedSession,
+  type LockedSessionOptions,
+} from "../express-session/locked-unit.ts";
 import type { PgSessionStore } from "../express-session/pg-session-store.ts";
 
 /** What `lockedSession` reads of a fastify request: what @fastify/session puts on it. */
@@ -36,7 +42,8 @@ const fastifyBinding: FrameworkBinding = {
     return framework;
   },
   currentSession: (request) => (request as FastifySessionRequest).session,
-  modifiedSinceLoad: (session) => (typeof session["isModified"] === "function" ? Boolean((session["isModified"] as () => unknown).call(session)) : undefined),
+  modifiedSinceLoad: (session) =>
+    typeof session["isModified"] === "function" ? Boolean((session["isModified"] as () => unknown).call(session)) : undefined,
   idOf: (session) => session["sessionId"],
   save: async (session) => {
     await session.save();

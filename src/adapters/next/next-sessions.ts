@@ -14,7 +14,8 @@ import { parseSetCookie } from "./set-cookie.ts";
  * keeps the module importable where the environment is not there yet: `next build` imports route
  * modules to analyse them, without the runtime's `DATABASE_URL` or `SESSION_SECRET`.
  */
-export type NextSessionsOptions<D extends object = SessionValues> = WebSessions<D> | WebSessionsOptions | (() => WebSessions<D> | WebSessionsOptions);
+export type NextSessionsOptions<D extends object = SessionValues> =
+  WebSessions<D> | WebSessionsOptions | (() => WebSessions<D> | WebSessionsOptions);
 
 /**
  * Sessions for the Next.js App Router (Node.js runtime): Server Actions and Route Handlers read and
@@ -75,7 +76,9 @@ export interface NextSessions<D extends object = SessionValues> {
  */
 export function createNextSessions<D extends object = SessionValues>(options: NextSessionsOptions<D>): NextSessions<D> {
   if (typeof options !== "function" && (typeof options !== "object" || options === null)) {
-    throw new TypeError("createNextSessions takes a WebSessions, its options (`secret` and `pgPool`, `datasourceUrl`, `prisma` or `store`), or a function returning either");
+    throw new TypeError(
+      "createNextSessions takes a WebSessions, its options (`secret` and `pgPool`, `datasourceUrl`, `prisma` or `store`), or a function returning either",
+    );
   }
   let made: WebSessions<D> | undefined;
   let owned = false;
@@ -89,7 +92,8 @@ export function createNextSessions<D extends object = SessionValues>(options: Ne
   const sessionsOf = (): WebSessions<D> => {
     if (made === undefined) {
       const given = (options as () => WebSessions<D> | WebSessionsOptions)();
-      if (typeof given !== "object" || given === null) throw new TypeError("createNextSessions' function must return a WebSessions or its options");
+      if (typeof given !== "object" || given === null)
+        throw new TypeError("createNextSessions' function must return a WebSessions or its options");
       made = make(given);
     }
     return made;

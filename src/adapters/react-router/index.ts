@@ -5,7 +5,12 @@
 //   export const { getSession, commitSession, destroySession } = createPgSessionStorage<{ user: string }>({
 //     pgPool, cookie: { secrets: [process.env.SESSION_SECRET!], maxAge: 86_400, secure: true },
 //   });
-export { createPgSessionStorage, type PgSessionStorage, type PgSessionStorageOptions, type PgSessionCookieOptions } from "./session-storage.ts";
+export {
+  createPgSessionStorage,
+  type PgSessionStorage,
+  type PgSessionStorageOptions,
+  type PgSessionCookieOptions,
+} from "./session-storage.ts";
 export type { SessionStorageOptions } from "../web/session-engine.ts";
 export type { SessionCookieOptions, SameSite } from "../web/session-cookie.ts";
 export { UnsupportedRuntimeError, UnsavedChangesError } from "../web/errors.ts";

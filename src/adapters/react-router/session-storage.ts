@@ -20,7 +20,13 @@ import {
   type SessionCookie,
   type SessionCookieOptions,
 } from "../web/session-cookie.ts";
-import { generateWebSessionId, SessionEngine, storageOptionKeys, type SessionStorageOptions, type StoredState } from "../web/session-engine.ts";
+import {
+  generateWebSessionId,
+  SessionEngine,
+  storageOptionKeys,
+  type SessionStorageOptions,
+  type StoredState,
+} from "../web/session-engine.ts";
 
 /** The cookie, as React Router's `createSessionStorage({ cookie })` takes it: name, secrets, attributes (`maxAge` in seconds). */
 export interface PgSessionCookieOptions extends SessionCookieOptions {
@@ -53,7 +59,11 @@ export interface PgSessionStorage<Data = SessionData, FlashData = Data> extends 
    * @throws UnsavedChangesError when `session` was changed before (those changes would be lost)
    * @throws SessionNotFoundError when the session was destroyed or expired since `getSession`
    */
-  lockSession<T>(session: Session<Data, FlashData>, fn: (session: Session<Data, FlashData>) => T | Promise<T>, options?: TransactionOptions): Promise<T>;
+  lockSession<T>(
+    session: Session<Data, FlashData>,
+    fn: (session: Session<Data, FlashData>) => T | Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T>;
   /** The session cookie (React Router's `Cookie` interface, express-session's format). */
   readonly cookie: Cookie;
   /** The underlying store (connection, table). */
@@ -83,10 +93,16 @@ interface CallScope {
  *       pgPool, cookie: { secrets: [process.env.SESSION_SECRET!], maxAge: 86_400, secure: true },
  *     });
  */
-export function createPgSessionStorage<Data = SessionData, FlashData = Data>(options: PgSessionStorageOptions): PgSessionStorage<Data, FlashData> {
-  if (typeof options !== "object" || options === null) throw new TypeError("createPgSessionStorage options must be an object with `cookie` and `store`, `prisma`, `datasourceUrl` or `pgPool`");
+export function createPgSessionStorage<Data = SessionData, FlashData = Data>(
+  options: PgSessionStorageOptions,
+): PgSessionStorage<Data, FlashData> {
+  if (typeof options !== "object" || options === null)
+    throw new TypeError(
+      "createPgSessionStorage options must be an object with `cookie` and `store`, `prisma`, `datasourceUrl` or `pgPool`",
+    );
   assertOnlyOptions(options, [...storageOptionKeys, "cookie"], "createPgSessionStorage");
-  if (typeof options.cookie !== "object" || options.cookie === null) throw new TypeError("cookie must be an object with `secrets` (and name, maxAge, ...)");
+  if (typeof options.cookie !== "object" || options.cookie === null)
+    throw new TypeError("cookie must be an object with `secrets` (and name, maxAge, ...)");
   const { name, secrets, ...attributes } = options.cookie;
   const settings = normalizeSessionCookie(name, secrets, attributes as SessionCookieOptions & Record<string, unknown>, "cookie.secrets");
   const { cookie: _cookie, ...storage } = options;
@@ -140,9 +156,12 @@ export function createPgSessionStorage<Data = SessionData, FlashData = Data>(opt
 
   const refuseLocked = (session: object, what: string) => {
     if (locked.has(session)) {
-      throw new SessionReentryError(`${what} of a session inside its own lockSession(): it would wait for its own row lock. The locked unit saves its changes when it ends.`, {
-        table: engine.store.tableName,
-      });
+      throw new SessionReentryError(
+        `${what} of a session inside its own lockSession(): it would wait for its own row lock. The locked unit saves its changes when it ends.`,
+        {
+          table: engine.store.tableName,
+        },
+      );
     }
   };
 
@@ -198,7 +217,11 @@ export function createPgSessionStorage<Data = SessionData, FlashData = Data>(opt
         }
       }
       const before = known.get(session);
-      if (before !== undefined && engine.dataText(session.id, session.data as Record<string, unknown>) !== engine.dataText(session.id, engine.dataOf(session.id, before.text))) {
+      if (
+        before !== undefined &&
+        engine.dataText(session.id, session.data as Record<string, unknown>) !==
+          engine.dataText(session.id, engine.dataOf(session.id, before.text))
+      ) {
         throw unsaved(engine.store.tableName);
       }
       locked.add(session);
@@ -208,7 +231,9 @@ export function createPgSessionStorage<Data = SessionData, FlashData = Data>(opt
           session.id,
           async (writes) => {
             if (writes.row === undefined) {
-              throw new SessionNotFoundError("The session was destroyed or expired while this request ran", { table: engine.store.tableName });
+              throw new SessionNotFoundError("The session was destroyed or expired while this request ran", {
+                table: engine.store.tableName,
+              });
             }
             asLocked = writes.row.stored;
             replaceData(session, writes.row.data);

@@ -14,7 +14,7 @@ export class UnsupportedRuntimeError extends SessionStoreError {
     super(
       `prisma-pg-session needs Node.js: this code runs in the Edge runtime (${runtime}), which has no TCP sockets for ` +
         'PostgreSQL. In Next.js, add `export const runtime = "nodejs"` to the route or page that reads the session ' +
-        "(Next.js middleware runs on the Edge: read the session in the route instead, or set `runtime: \"nodejs\"` in " +
+        '(Next.js middleware runs on the Edge: read the session in the route instead, or set `runtime: "nodejs"` in ' +
         "the middleware's `config` where your Next.js version supports it).",
     );
     this.runtime = runtime;

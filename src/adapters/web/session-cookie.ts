@@ -61,7 +61,12 @@ const maxCookieSeconds = 400 * 24 * 3600;
 const cookieOptionKeys = ["maxAge", "expires", "httpOnly", "secure", "sameSite", "path", "domain", "partitioned", "priority"];
 
 /** Checks the cookie options; errors name the option. */
-export function normalizeSessionCookie(name: string | undefined, secret: unknown, options: SessionCookieOptions & Record<string, unknown> = {}, secretOption = "secret"): SessionCookie {
+export function normalizeSessionCookie(
+  name: string | undefined,
+  secret: unknown,
+  options: SessionCookieOptions & Record<string, unknown> = {},
+  secretOption = "secret",
+): SessionCookie {
   if (typeof options !== "object" || options === null) throw new TypeError("cookie options must be an object");
   const unknown = Object.keys(options).filter((key) => !cookieOptionKeys.includes(key) && options[key] !== undefined);
   if (unknown.length > 0) throw new TypeError(`Unknown cookie option${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`);
@@ -88,7 +93,8 @@ export function normalizeSessionCookie(name: string | undefined, secret: unknown
   if (maxAge !== undefined && expires !== undefined) throw new TypeError("Give cookie.maxAge or cookie.expires, not both");
   const sameSite = sameSiteOf(options.sameSite);
   const secure = options.secure ?? false;
-  if (sameSite === "none" && secure !== true) throw new TypeError('cookie.sameSite "none" needs cookie.secure: true (browsers drop the cookie otherwise)');
+  if (sameSite === "none" && secure !== true)
+    throw new TypeError('cookie.sameSite "none" needs cookie.secure: true (browsers drop the cookie otherwise)');
   for (const key of ["httpOnly", "secure", "partitioned"] as const) {
     if (options[key] !== undefined && typeof options[key] !== "boolean") throw new TypeError(`cookie.${key} must be a boolean`);
   }

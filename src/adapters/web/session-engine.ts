@@ -27,7 +27,12 @@ import {
 } from "../../store/store-options.ts";
 import { adapterStatementsFor } from "../../table/adapter-statements.ts";
 import { rowStatementsFor, type RowStatements } from "../../table/row-statements.ts";
-import { adapterOptionKeys, normalizeAdapterOptions, type NormalizedAdapterOptions, type PgSessionStoreOptions } from "../express-session/adapter-options.ts";
+import {
+  adapterOptionKeys,
+  normalizeAdapterOptions,
+  type NormalizedAdapterOptions,
+  type PgSessionStoreOptions,
+} from "../express-session/adapter-options.ts";
 import { idHasher, type HashIdsOption } from "../express-session/id-hasher.ts";
 import type { Logger } from "../express-session/logger.ts";
 import { PruneTimer } from "../express-session/prune-timer.ts";
@@ -71,7 +76,14 @@ export interface SessionStorageOptions extends ConnectionOptions, TableOptions, 
 // PgSessionStore's own options, but its write cache: a web session remembers what its request read.
 const sharedAdapterKeys = adapterOptionKeys.filter((key) => key !== "cacheSize");
 
-export const storageOptionKeys = [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...transactionOptionKeys, ...sharedAdapterKeys, "lockTimeout"];
+export const storageOptionKeys = [
+  ...connectionOptionKeys,
+  ...tableOptionKeys,
+  ...batchOptionKeys,
+  ...transactionOptionKeys,
+  ...sharedAdapterKeys,
+  "lockTimeout",
+];
 
 /** What a request knows of its session's row: the stored text and expiry it read or last wrote. */
 export interface StoredState {
@@ -124,19 +136,35 @@ export class SessionEngine {
   constructor(options: SessionStorageOptions) {
     // PgSessionStore's checks and defaults for the options both share (ttl, touchAfter, pruning, hashIds).
     this.#options = normalizeAdapterOptions(
-      pickOptions(options as Record<string, unknown>, [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...sharedAdapterKeys]) as PgSessionStoreOptions,
+      pickOptions(options as Record<string, unknown>, [
+        ...connectionOptionKeys,
+        ...tableOptionKeys,
+        ...batchOptionKeys,
+        ...sharedAdapterKeys,
+      ]) as PgSessionStoreOptions,
     );
     const lockTimeout = normalizeLockTimeout(options.lockTimeout);
     this.#lockTimeout = lockTimeout;
     // Kept here too, so that they apply to the locked units with a given `store` as well.
     this.#transaction = normalizeTransactionOptions(options);
     this.#hash = idHasher(options.hashIds);
-    this.store = options.store ?? new PostgresStore(pickOptions(options as Record<string, unknown>, [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...transactionOptionKeys]) as PostgresStoreOptions);
+    this.store =
+      options.store ??
+      new PostgresStore(
+        pickOptions(options as Record<string, unknown>, [
+          ...connectionOptionKeys,
+          ...tableOptionKeys,
+          ...batchOptionKeys,
+          ...transactionOptionKeys,
+        ]) as PostgresStoreOptions,
+      );
     this.#ownsStore = options.store === undefined;
     this.#serializer = options.serializer ?? superjsonSerializer;
     if (this.#hash === undefined && this.store.maxIdLength < 32) {
       if (this.#ownsStore) void this.store.close();
-      throw new RangeError(`The id column of ${this.store.tableName} holds ${this.store.maxIdLength} characters; session ids have 32 (use hashIds, or a column of at least 32)`);
+      throw new RangeError(
+        `The id column of ${this.store.tableName} holds ${this.store.maxIdLength} characters; session ids have 32 (use hashIds, or a column of at least 32)`,
+      );
     }
     this.now = options.now ?? Date.now;
     const table = this.store.table;
@@ -181,7 +209,9 @@ export class SessionEngine {
   encode(sid: string, data: Record<string, unknown>, cookie: Record<string, unknown>): string {
     if (typeof data !== "object" || data === null || Array.isArray(data)) throw new TypeError("Session data must be a plain object");
     if (Object.hasOwn(data, "cookie")) {
-      throw new TypeError("The session key `cookie` is reserved: express-session keeps the session cookie there (the rows are shared with it)");
+      throw new TypeError(
+        "The session key `cookie` is reserved: express-session keeps the session cookie there (the rows are shared with it)",
+      );
     }
     const key = this.#keyOrThrow(sid);
     // The cookie first, as express-session's sessions have it: the same session is then the same text.
@@ -244,11 +274,14 @@ export class SessionEngine {
   async locked<T>(sid: string, fn: (writes: LockedWrites) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     assertNodeRuntime();
     const key = this.keyOf(sid);
-    return this.store.transaction(async (tx) => {
-      const rows = key === undefined ? [] : await this.#lock(tx, key);
-      const row = key === undefined ? undefined : this.#live(key, rows[0]);
-      return fn(this.#writesOn(tx, row));
-    }, { ...this.#transaction, ...options });
+    return this.store.transaction(
+      async (tx) => {
+        const rows = key === undefined ? [] : await this.#lock(tx, key);
+        const row = key === undefined ? undefined : this.#live(key, rows[0]);
+        return fn(this.#writesOn(tx, row));
+      },
+      { ...this.#transaction, ...options },
+    );
   }
 
   async #lock(tx: StoreTransaction, key: string): Promise<StoredRow[]> {
@@ -292,7 +325,8 @@ export class SessionEngine {
     return {
       row,
       update: (sid, text, expiresAt) => run({ kind: "update", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt) }),
-      create: async (sid, text, expiresAt) => void (await run({ kind: "upsert", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt) })),
+      create: async (sid, text, expiresAt) =>
+        void (await run({ kind: "upsert", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt) })),
       remove: async (sid) => {
         const key = this.keyOf(sid);
         if (key !== undefined) await run({ kind: "destroy", ids: [key] });

@@ -13,7 +13,14 @@ import {
   type SessionCookie,
   type SessionCookieOptions,
 } from "./session-cookie.ts";
-import { generateWebSessionId, SessionEngine, storageOptionKeys, type LockedWrites, type SessionStorageOptions, type StoredState } from "./session-engine.ts";
+import {
+  generateWebSessionId,
+  SessionEngine,
+  storageOptionKeys,
+  type LockedWrites,
+  type SessionStorageOptions,
+  type StoredState,
+} from "./session-engine.ts";
 
 /** Options of {@link WebSessions}: where sessions are stored (PgSessionStore's options) and the cookie. */
 export interface WebSessionsOptions extends SessionStorageOptions {
@@ -138,10 +145,12 @@ export class WebSessions<D extends object = SessionValues> {
   readonly #saveUninitialized: boolean;
 
   constructor(options: WebSessionsOptions) {
-    if (typeof options !== "object" || options === null) throw new TypeError("WebSessions options must be an object with `secret` and `store`, `prisma`, `datasourceUrl` or `pgPool`");
+    if (typeof options !== "object" || options === null)
+      throw new TypeError("WebSessions options must be an object with `secret` and `store`, `prisma`, `datasourceUrl` or `pgPool`");
     assertOnlyOptions(options, [...storageOptionKeys, "secret", "name", "cookie", "saveUninitialized"], "WebSessions");
     this.#cookie = normalizeSessionCookie(options.name, options.secret, options.cookie as SessionCookieOptions & Record<string, unknown>);
-    if (options.saveUninitialized !== undefined && typeof options.saveUninitialized !== "boolean") throw new TypeError("saveUninitialized must be a boolean");
+    if (options.saveUninitialized !== undefined && typeof options.saveUninitialized !== "boolean")
+      throw new TypeError("saveUninitialized must be a boolean");
     this.#saveUninitialized = options.saveUninitialized ?? false;
     const { secret: _secret, name: _name, cookie: _cookie, saveUninitialized: _save, ...storage } = options;
     this.#engine = new SessionEngine(storage);
@@ -168,7 +177,16 @@ export class WebSessions<D extends object = SessionValues> {
     assertNodeRuntime();
     const sid = readSessionId(cookieHeaderOf(source), this.#cookie);
     const live = sid === undefined ? undefined : await this.#engine.read(sid);
-    if (live === undefined) return this.#session({ id: generateWebSessionId(), data: {}, stored: undefined, isNew: true, replaces: [], cleared: false, locked: false });
+    if (live === undefined)
+      return this.#session({
+        id: generateWebSessionId(),
+        data: {},
+        stored: undefined,
+        isNew: true,
+        replaces: [],
+        cleared: false,
+        locked: false,
+      });
     return this.#session({ id: sid!, data: live.data, stored: live.stored, isNew: false, replaces: [], cleared: false, locked: false });
   }
 
@@ -228,7 +246,9 @@ export class WebSessions<D extends object = SessionValues> {
     assertNodeRuntime();
     const state = this.#state(session);
     if (state.locked) {
-      throw new SessionReentryError("The session is already locked by this request; locking it again would wait for its own lock", { table: this.store.tableName });
+      throw new SessionReentryError("The session is already locked by this request; locking it again would wait for its own lock", {
+        table: this.store.tableName,
+      });
     }
     if (this.#hasUnsavedChanges(state)) {
       throw new UnsavedChangesError(
@@ -264,7 +284,14 @@ export class WebSessions<D extends object = SessionValues> {
       } catch (error) {
         if (asLocked !== undefined) {
           // Rolled back: the row is as the lock read it, and so is the session.
-          Object.assign(state, { id: lockedId, data: this.#engine.dataOf(lockedId, asLocked.text), stored: asLocked, replaces: [], cleared: false, isNew: false });
+          Object.assign(state, {
+            id: lockedId,
+            data: this.#engine.dataOf(lockedId, asLocked.text),
+            stored: asLocked,
+            replaces: [],
+            cleared: false,
+            isNew: false,
+          });
         }
         throw error;
       }

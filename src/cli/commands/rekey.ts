@@ -68,7 +68,9 @@ function statementsFor(store: PostgresStore) {
  */
 export function rekey(settings: { keys: string | undefined; plaintext: boolean }): Command {
   if (settings.keys === undefined || settings.keys.trim() === "") {
-    throw new UsageError(`rekey reads its keys from ${keysVariable} (id:key[,id:key...], the first encrypting), which is ${settings.keys === undefined ? "not set" : "empty"}`);
+    throw new UsageError(
+      `rekey reads its keys from ${keysVariable} (id:key[,id:key...], the first encrypting), which is ${settings.keys === undefined ? "not set" : "empty"}`,
+    );
   }
   const cipher = new PayloadCipher(resolveKeys(parseEncryptionKeys(settings.keys, keysVariable)));
   const keyId = cipher.currentKeyId;
@@ -87,7 +89,17 @@ export function rekey(settings: { keys: string | undefined; plaintext: boolean }
 
   return async ({ store, output, options }) => {
     const sql = statementsFor(store);
-    const counts: Counts = { checked: 0, rekeyed: 0, encrypted: 0, current: 0, plaintext: 0, undecryptable: 0, nullPayloads: 0, locked: 0, gone: 0 };
+    const counts: Counts = {
+      checked: 0,
+      rekeyed: 0,
+      encrypted: 0,
+      current: 0,
+      plaintext: 0,
+      undecryptable: 0,
+      nullPayloads: 0,
+      locked: 0,
+      gone: 0,
+    };
     const unknownKeyIds = new Map<string, number>();
     const tally = (step: Plan) => {
       if (step.kind === "current") counts.current += 1;
@@ -107,7 +119,9 @@ export function rekey(settings: { keys: string | undefined; plaintext: boolean }
       const { steps, free } = await store.transaction(async (tx) => {
         const rows = await tx.query<{ id: string; a_session: string | null }>(sql.lock, [ids]);
         const steps = rows.map((row) => ({ id: row.id, step: plan(row.a_session) }));
-        const changes = steps.flatMap(({ id, step }) => (step.kind === "rekey" || step.kind === "encrypt" ? [{ id, payload: cipher.seal(step.text) }] : []));
+        const changes = steps.flatMap(({ id, step }) =>
+          step.kind === "rekey" || step.kind === "encrypt" ? [{ id, payload: cipher.seal(step.text) }] : [],
+        );
         if (changes.length > 0) await tx.execute(sql.update, [changes.map((c) => c.id), changes.map((c) => c.payload)]);
         return { steps, free: new Set(rows.map((row) => row.id)) };
       });
@@ -118,7 +132,10 @@ export function rekey(settings: { keys: string | undefined; plaintext: boolean }
     const [{ n: total } = { n: 0 }] = await store.query<{ n: number }>(sql.count, []);
     const bar =
       process.stderr.isTTY && !output.json
-        ? new cliProgress.SingleBar({ stream: process.stderr, format: "rekeying [{bar}] {value}/{total}" }, cliProgress.Presets.shades_classic)
+        ? new cliProgress.SingleBar(
+            { stream: process.stderr, format: "rekeying [{bar}] {value}/{total}" },
+            cliProgress.Presets.shades_classic,
+          )
         : undefined;
     bar?.start(total, 0);
     const skipped: string[] = [];
@@ -136,8 +153,12 @@ export function rekey(settings: { keys: string | undefined; plaintext: boolean }
           else tally(step);
         }
         if (toChange.length > 0) skipped.push(...(await rewrite(toChange)));
-        if (bar) bar.update(Math.min(counts.checked, total)); // rows inserted meanwhile are checked too
-        else output.line(`checked ${counts.checked} of ${total}, ${options.dryRun ? "would re-encrypt" : "re-encrypted"} ${counts.rekeyed + counts.encrypted}`);
+        if (bar)
+          bar.update(Math.min(counts.checked, total)); // rows inserted meanwhile are checked too
+        else
+          output.line(
+            `checked ${counts.checked} of ${total}, ${options.dryRun ? "would re-encrypt" : "re-encrypted"} ${counts.rekeyed + counts.encrypted}`,
+          );
         if (rows.length < options.batchSize) break;
       }
       // Rows a unit of work held: once more now; those still held are counted, never waited for.
@@ -177,6 +198,8 @@ function describe(s: RekeySummary, plaintextOption: boolean): string {
   if (s.locked > 0) lines.push(`  held by a unit of work, left for now: ${s.locked} (run rekey again)`);
   if (s.nullPayloads > 0) lines.push(`  NULL payload, left as is: ${s.nullPayloads}`);
   if (s.gone > 0) lines.push(`  deleted while rekeying: ${s.gone}`);
-  lines.push(s.remaining === 0 ? `every row is under ${JSON.stringify(s.keyId)}` : `${s.remaining} row(s) not under ${JSON.stringify(s.keyId)}`);
+  lines.push(
+    s.remaining === 0 ? `every row is under ${JSON.stringify(s.keyId)}` : `${s.remaining} row(s) not under ${JSON.stringify(s.keyId)}`,
+  );
   return lines.join("\n");
 }

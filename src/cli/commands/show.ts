@@ -17,5 +17,8 @@ export const show: Command = async ({ store, serializer, output, args }) => {
     throw new SessionNotFoundError("Object does not exist in the data store", { sessionId: id, table: store.tableName });
   }
   const data = decode(serializer, row.a_session, { sessionId: id, table: store.tableName });
-  output.result({ id, expiresAt: row.expires_at, data }, (v) => `id:         ${id}\nexpires at: ${row.expires_at?.toISOString() ?? "never"}\n${pretty(v.data)}`);
+  output.result(
+    { id, expiresAt: row.expires_at, data },
+    (v) => `id:         ${id}\nexpires at: ${row.expires_at?.toISOString() ?? "never"}\n${pretty(v.data)}`,
+  );
 };

@@ -69,7 +69,15 @@ afterAll(async () => {
 beforeEach(() => fx.take());
 
 function webSessions(cookie: SessionCookieOptions = { maxAge: 3600 }): WebSessionsType<Data> {
-  const sessions = new WebSessions<Data>({ pgPool: fx.counting.pool, tableName: fx.table, secret, pruneSessionInterval: false, cookie, timeout: 20_000, maxWait: 20_000 });
+  const sessions = new WebSessions<Data>({
+    pgPool: fx.counting.pool,
+    tableName: fx.table,
+    secret,
+    pruneSessionInterval: false,
+    cookie,
+    timeout: 20_000,
+    maxWait: 20_000,
+  });
   opened.push(sessions);
   return sessions;
 }
@@ -121,7 +129,9 @@ describe("get, save, lock, destroy through cookies()", () => {
     const setCookie = onlySetCookie(req);
     expect(sessionIdOf(setCookie, secret)).toBe(id);
     // Next.js' serializer, express-session's value: `s:` + id + signature, URL-encoded.
-    expect(setCookie).toMatch(/^connect\.sid=s%3A[A-Za-z0-9_-]{32}\.[A-Za-z0-9%]+; Path=\/; Expires=[^;]+ GMT; Max-Age=3600; HttpOnly; SameSite=lax$/);
+    expect(setCookie).toMatch(
+      /^connect\.sid=s%3A[A-Za-z0-9_-]{32}\.[A-Za-z0-9%]+; Path=\/; Expires=[^;]+ GMT; Max-Age=3600; HttpOnly; SameSite=lax$/,
+    );
 
     fx.take();
     const again = await request(cookieHeader(setCookie)).run(() => next.get());
@@ -167,7 +177,9 @@ describe("get, save, lock, destroy through cookies()", () => {
       await next.destroy();
       expect((await next.get()).isNew).toBe(true); // the rest of the request sees the cookie gone
     });
-    expect(onlySetCookie(logout)).toBe("connect.sid=; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Domain=app.test; HttpOnly; SameSite=lax");
+    expect(onlySetCookie(logout)).toBe(
+      "connect.sid=; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Domain=app.test; HttpOnly; SameSite=lax",
+    );
     expect(await fx.row(id)).toBeUndefined();
     expect((await request(cookie).run(() => next.get())).isNew).toBe(true);
   });
@@ -176,7 +188,13 @@ describe("get, save, lock, destroy through cookies()", () => {
     const next = createNextSessions<Data>(webSessions());
     const { id } = await login(next, { user: "eve's target" });
     fx.take();
-    for (const bad of [`connect.sid=${encodeURIComponent(`s:${id}`)}`, signedCookie(id, "another secret"), `connect.sid=${id}`, "connect.sid=%E0%A4%A", "connect.sid="]) {
+    for (const bad of [
+      `connect.sid=${encodeURIComponent(`s:${id}`)}`,
+      signedCookie(id, "another secret"),
+      `connect.sid=${id}`,
+      "connect.sid=%E0%A4%A",
+      "connect.sid=",
+    ]) {
       const req = request(bad);
       await req.run(async () => {
         const fresh = await next.get();
@@ -242,7 +260,8 @@ describe("the Set-Cookie Next.js sends is the web core's", () => {
       const withoutExpires = (list: string[]) => list.filter((x) => !x.startsWith("expires="));
       expect(withoutExpires(b.attributes)).toEqual(withoutExpires(a.attributes));
       const expires = (list: string[]) => list.find((x) => x.startsWith("expires="))?.slice(8);
-      if (expires(a.attributes) === undefined) expect(expires(b.attributes)).toBeUndefined(); // a browser-session cookie
+      if (expires(a.attributes) === undefined)
+        expect(expires(b.attributes)).toBeUndefined(); // a browser-session cookie
       else expect(Math.abs(Number(expires(b.attributes)) - Number(expires(a.attributes)))).toBeLessThanOrEqual(1);
     }
   });

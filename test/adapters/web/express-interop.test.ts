@@ -34,7 +34,13 @@ let expressUrl: string;
 beforeAll(async () => {
   fx = await webFixture("webx");
   store = new PgSessionStore({ pgPool: fx.counting.pool, tableName: fx.table, pruneSessionInterval: false });
-  web = new WebSessions<Data>({ pgPool: fx.counting.pool, tableName: fx.table, secret, pruneSessionInterval: false, cookie: { maxAge: 3600 } });
+  web = new WebSessions<Data>({
+    pgPool: fx.counting.pool,
+    tableName: fx.table,
+    secret,
+    pruneSessionInterval: false,
+    cookie: { maxAge: 3600 },
+  });
   const app = express();
   app.use(express.json());
   app.use(session({ store, secret, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
@@ -43,7 +49,15 @@ beforeAll(async () => {
     req.session.since = new Date("2026-11-25T09:30:00Z");
     res.json({ ok: true });
   });
-  app.get("/me", (req, res) => res.json({ id: req.sessionID, user: req.session.user ?? null, count: req.session.count ?? null, flash: req.session.flash ?? null, sinceIsDate: req.session.since instanceof Date }));
+  app.get("/me", (req, res) =>
+    res.json({
+      id: req.sessionID,
+      user: req.session.user ?? null,
+      count: req.session.count ?? null,
+      flash: req.session.flash ?? null,
+      sinceIsDate: req.session.since instanceof Date,
+    }),
+  );
   app.post("/count", (req, res) => {
     req.session.count = (req.session.count ?? 0) + 10;
     res.json({ count: req.session.count });

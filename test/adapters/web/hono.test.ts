@@ -20,7 +20,15 @@ let sessions: WebSessions<Data>;
 
 beforeAll(async () => {
   fx = await webFixture("hono");
-  sessions = new WebSessions<Data>({ pgPool: fx.counting.pool, tableName: fx.table, secret, pruneSessionInterval: false, cookie: { maxAge: 3600 }, timeout: 20_000, maxWait: 20_000 });
+  sessions = new WebSessions<Data>({
+    pgPool: fx.counting.pool,
+    tableName: fx.table,
+    secret,
+    pruneSessionInterval: false,
+    cookie: { maxAge: 3600 },
+    timeout: 20_000,
+    maxWait: 20_000,
+  });
   const app = new Hono<SessionEnv<Data>>();
   app.use(honoSession(sessions));
   app.get("/me", (c) => {
@@ -81,7 +89,9 @@ test("concurrent locked increments over HTTP all count", async () => {
   const browser = new CookieClient(url);
   await browser.request("POST", "/count");
   expect(browser.cookies.size).toBe(1);
-  const results = await Promise.all(Array.from({ length: 20 }, () => new CookieClient(url, new Map(browser.cookies)).request("POST", "/count")));
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => new CookieClient(url, new Map(browser.cookies)).request("POST", "/count")),
+  );
   expect(results.map((r) => r.body.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
   expect((await browser.request("GET", "/me")).body.data.count).toBe(21);
 });
@@ -96,7 +106,10 @@ test("logout destroys the row and removes the cookie; a failed handler saves not
   expect(failed.status).toBe(500);
   expect((await browser.request("GET", "/me")).body.data).toEqual({ count: 1 });
 
-  const response = await fetch(`${url}/logout`, { method: "POST", headers: { cookie: `connect.sid=${browser.cookies.get("connect.sid")}` } });
+  const response = await fetch(`${url}/logout`, {
+    method: "POST",
+    headers: { cookie: `connect.sid=${browser.cookies.get("connect.sid")}` },
+  });
   expect(response.headers.getSetCookie()[0]).toMatch(/^connect\.sid=; Max-Age=0;/);
   expect(await fx.row(id)).toBeUndefined();
 });

@@ -6,7 +6,12 @@ import express from "express";
 import session from "express-session";
 import { createRequestHandler, type ServerBuild } from "react-router";
 import { PgSessionStore } from "../../../src/adapters/express-session/index.ts";
-import { createPgSessionStorage, UnsavedChangesError, UnsupportedRuntimeError, type PgSessionStorage } from "../../../src/adapters/react-router/index.ts";
+import {
+  createPgSessionStorage,
+  UnsavedChangesError,
+  UnsupportedRuntimeError,
+  type PgSessionStorage,
+} from "../../../src/adapters/react-router/index.ts";
 import { SessionNotFoundError, SessionReentryError } from "../../../src/index.ts";
 import { deferred } from "../../support/database.ts";
 import { baseUrl, CookieClient } from "../../support/http.ts";
@@ -51,7 +56,11 @@ describe("the SessionStorage API", () => {
     expect(setCookie).toMatch(/^connect\.sid=s%3A[^;]+; Max-Age=3600; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Lax$/);
     const id = sessionIdOf(setCookie, secret);
     const row = JSON.parse((await fx.row(id))!.a_session);
-    expect(row.json).toEqual({ cookie: { originalMaxAge: 3_600_000, secure: true, httpOnly: true, path: "/", sameSite: "lax" }, user: "ann", __flash_message__: "welcome" });
+    expect(row.json).toEqual({
+      cookie: { originalMaxAge: 3_600_000, secure: true, httpOnly: true, path: "/", sameSite: "lax" },
+      user: "ann",
+      __flash_message__: "welcome",
+    });
 
     const next = await storage.getSession(cookieHeader(setCookie));
     expect(next.id).toBe(id);
@@ -74,7 +83,13 @@ describe("the SessionStorage API", () => {
   });
 
   test("bad cookies: a new session, no SQL; a gone session: a new one, never the supplied id", async () => {
-    for (const header of ["connect.sid=abc", "connect.sid=s%3Aabc.def", signedCookie("abc", "another secret"), signedCookie("x".repeat(40), secret), "connect.sid=%%"]) {
+    for (const header of [
+      "connect.sid=abc",
+      "connect.sid=s%3Aabc.def",
+      signedCookie("abc", "another secret"),
+      signedCookie("x".repeat(40), secret),
+      "connect.sid=%%",
+    ]) {
       expect((await storage.getSession(header)).id).toBe("");
     }
     expect(fx.take()).toEqual([]);
@@ -94,7 +109,9 @@ describe("the SessionStorage API", () => {
     created.set("user", "cy");
     const header = cookieHeader(await storage.commitSession(created));
     const loaded = await storage.getSession(header);
-    expect(await storage.destroySession(loaded)).toMatch(/^connect\.sid=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/);
+    expect(await storage.destroySession(loaded)).toMatch(
+      /^connect\.sid=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/,
+    );
     expect(await fx.row(loaded.id)).toBeUndefined();
     expect((await storage.getSession(header)).id).toBe("");
   });
@@ -156,7 +173,9 @@ describe("the SessionStorage API", () => {
     const base = { pgPool: fx.counting.pool, tableName: fx.table, pruneSessionInterval: false } as const;
     expect(() => createPgSessionStorage({ ...base, cookie: { secrets: [] } })).toThrow(/cookie\.secrets must be/);
     expect(() => createPgSessionStorage({ ...base, cookie: { secrets: [secret], maxAge: 86_400_000 } })).toThrow(/seconds/);
-    expect(() => createPgSessionStorage({ ...base, cookie: { secrets: [secret] }, secret } as never)).toThrow(/does not use the option secret/);
+    expect(() => createPgSessionStorage({ ...base, cookie: { secrets: [secret] }, secret } as never)).toThrow(
+      /does not use the option secret/,
+    );
   });
 
   test("in an Edge runtime: the typed error naming the fix, before any SQL", async () => {
@@ -175,9 +194,15 @@ describe("the SessionStorage API", () => {
 describe("through React Router's request handler", () => {
   // A server build of resource routes (modules with a loader / action and no component), as React
   // Router's compiler emits them: the handler runs their loaders and actions on real Requests.
-  function handlerFor(modules: Record<string, { loader?: (args: { request: Request }) => Promise<Response>; action?: (args: { request: Request }) => Promise<Response> }>) {
+  function handlerFor(
+    modules: Record<
+      string,
+      { loader?: (args: { request: Request }) => Promise<Response>; action?: (args: { request: Request }) => Promise<Response> }
+    >,
+  ) {
     const routes: ServerBuild["routes"] = { root: { id: "root", path: "", module: { default: () => null } as never } };
-    for (const [path, module] of Object.entries(modules)) routes[`routes/${path}`] = { id: `routes/${path}`, parentId: "root", path, module: module as never };
+    for (const [path, module] of Object.entries(modules))
+      routes[`routes/${path}`] = { id: `routes/${path}`, parentId: "root", path, module: module as never };
     const build = {
       entry: { module: { default: () => new Response("document") } },
       routes,
@@ -245,7 +270,9 @@ describe("through React Router's request handler", () => {
     await Promise.all([post("count-unlocked"), post("count-unlocked")]);
     expect(await (await handler(new Request("http://app.test/me", { headers: { cookie } }))).json()).toEqual({ user: "ann", count: 1 });
 
-    const counts = await Promise.all(Array.from({ length: 10 }, async () => ((await (await post("count")).json()) as { count: number }).count));
+    const counts = await Promise.all(
+      Array.from({ length: 10 }, async () => ((await (await post("count")).json()) as { count: number }).count),
+    );
     expect(counts.sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect(await (await handler(new Request("http://app.test/me", { headers: { cookie } }))).json()).toEqual({ user: "ann", count: 11 });
   });

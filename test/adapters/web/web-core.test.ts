@@ -29,7 +29,14 @@ afterAll(async () => {
 beforeEach(() => fx.take());
 
 function sessionsWith(options: Partial<WebSessionsOptions> = {}): WebSessions<Data> {
-  const sessions = new WebSessions<Data>({ pgPool: fx.counting.pool, tableName: fx.table, secret, pruneSessionInterval: false, cookie: { maxAge: 3600 }, ...options });
+  const sessions = new WebSessions<Data>({
+    pgPool: fx.counting.pool,
+    tableName: fx.table,
+    secret,
+    pruneSessionInterval: false,
+    cookie: { maxAge: 3600 },
+    ...options,
+  });
   opened.push(sessions);
   return sessions;
 }
@@ -102,7 +109,12 @@ describe("load and commit", () => {
     const session = await sessions.load(null);
     session.data.user = "bob";
     const header = cookieHeader(await sessions.commit(session));
-    for (const source of [request(header), new Headers({ cookie: header }), header, { headers: new Headers({ cookie: `other=1; ${header}` }) }]) {
+    for (const source of [
+      request(header),
+      new Headers({ cookie: header }),
+      header,
+      { headers: new Headers({ cookie: `other=1; ${header}` }) },
+    ]) {
       expect((await sessions.load(source)).data.user).toBe("bob");
     }
   });
@@ -182,14 +194,26 @@ describe("cookie options and secrets", () => {
   });
 
   test("attributes as set; a browser-session cookie is kept server-side for ttl", async () => {
-    const sessions = sessionsWith({ name: "sid", ttl: 600, cookie: { secure: true, sameSite: "strict", path: "/app", domain: "app.test", httpOnly: false } });
+    const sessions = sessionsWith({
+      name: "sid",
+      ttl: 600,
+      cookie: { secure: true, sameSite: "strict", path: "/app", domain: "app.test", httpOnly: false },
+    });
     const session = await sessions.load(request());
     session.data.user = "ann";
     const setCookie = await sessions.commit(session);
     expect(setCookie).toMatch(/^sid=s%3A[^;]+; Domain=app\.test; Path=\/app; Secure; SameSite=Strict$/);
     const row = await fx.row(sessionIdOf(setCookie, secret, "sid"));
     expect(Math.abs(row!.expires_at!.getTime() - (Date.now() + 600_000))).toBeLessThan(10_000);
-    expect(JSON.parse(row!.a_session).json.cookie).toEqual({ originalMaxAge: null, expires: null, secure: true, httpOnly: false, domain: "app.test", path: "/app", sameSite: "strict" });
+    expect(JSON.parse(row!.a_session).json.cookie).toEqual({
+      originalMaxAge: null,
+      expires: null,
+      secure: true,
+      httpOnly: false,
+      domain: "app.test",
+      path: "/app",
+      sameSite: "strict",
+    });
   });
 
   test("saveUninitialized stores a new empty session; a destroyed one still removes the cookie", async () => {
@@ -205,7 +229,7 @@ describe("cookie options and secrets", () => {
   test("the secrets never show in the object (logs)", () => {
     const sessions = sessionsWith({ secret: ["first secret", "second secret"] });
     const printed = inspect(sessions, { depth: 10, getters: true }) + JSON.stringify(sessions.cookie);
-    expect(printed).not.toContain("secret\"");
+    expect(printed).not.toContain('secret"');
     expect(printed).not.toMatch(/first secret|second secret/);
     expect(sessions.cookie).toMatchObject({ name: "connect.sid", maxAge: 3600, httpOnly: true, sameSite: "lax", path: "/" });
   });
