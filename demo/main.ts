@@ -14,7 +14,8 @@ const db = await openDatabase({ url: process.env["DATABASE_URL"], dataDir: proce
 if (db.warning) console.warn(db.warning);
 const store = new PostgresStore(db.connection);
 await ensureSchema(store);
-const adapter = new PgSessionStore({ store });
+// The user and device of each session, from what /login puts in it: for "your sessions".
+const adapter = new PgSessionStore({ store, userId: (session) => session["user"], device: (session) => session["device"] });
 const sessions = new SessionManager({ store, maxWait: 10_000, timeout: 10_000 });
 const app = createDemoApp({
   store: adapter,

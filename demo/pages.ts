@@ -1,4 +1,6 @@
 /** Server-rendered HTML of the demo: no client framework, every value escaped. */
+import type { UserSession } from "../src/index.ts";
+
 const escape = (value: unknown): string =>
   String(value).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
@@ -7,13 +9,15 @@ function layout(title: string, body: string): string {
 <html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
 <style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
 dt{font-weight:600}dd{margin:0 0 .6rem}form{display:inline-block;margin:.3rem .5rem .3rem 0}
-code{background:#f3f3f3;padding:0 .3rem}</style></head>
+code{background:#f3f3f3;padding:0 .3rem}table{border-collapse:collapse;font-size:14px}
+td,th{padding:.2rem .5rem;text-align:left;border-bottom:1px solid #ddd}</style></head>
 <body><h1>${escape(title)}</h1>${body}
-<p><a href="/">Session</a> · <a href="/counter">No lost updates</a></p></body></html>`;
+<p><a href="/">Session</a> · <a href="/sessions">Your sessions</a> · <a href="/counter">No lost updates</a></p></body></html>`;
 }
 
 export interface SessionView {
   id: string;
+  user: string | undefined;
   visits: number;
   name: string | undefined;
   createdAt: Date;
@@ -35,7 +39,48 @@ export function sessionPage(view: SessionView): string {
 <form method="post" action="/name"><label>Name <input name="name" id="name-input" maxlength="100" required></label>
 <button id="save-name">Save</button></form>
 <form method="post" action="/rotate"><button id="rotate">Rotate id</button></form>
-<form method="post" action="/logout"><button id="logout">Log out</button></form>`,
+<form method="post" action="/logout"><button id="logout">Log out</button></form>
+<h2>User</h2>
+${
+  view.user === undefined
+    ? `<p id="user"><em>not logged in</em></p>
+<form method="post" action="/login"><label>Log in as <input name="user" id="user-input" maxlength="100" required></label>
+<button id="login">Log in</button></form>`
+    : `<p>Logged in as <strong id="user">${escape(view.user)}</strong> · <a id="your-sessions" href="/sessions">your sessions</a></p>`
+}`,
+  );
+}
+
+export interface SessionsView {
+  user: string;
+  sessions: UserSession[];
+  /** What the last action did, to show once. */
+  notice: string | undefined;
+}
+
+const when = (date: Date | null) => (date === null ? "-" : escape(date.toISOString().replace("T", " ").slice(0, 19)));
+
+/** "Your sessions": the user's sessions, a revoke button each, and "log out everywhere else". */
+export function sessionsPage(view: SessionsView): string {
+  const rows = view.sessions
+    .map(
+      (s) => `<tr class="session${s.current ? " current" : ""}" data-handle="${escape(s.handle)}">
+<td>${s.current ? "<strong>this browser</strong>" : escape(s.userAgent ?? "unknown device")}</td><td>${escape(s.ip ?? "-")}</td>
+<td>${when(s.createdAt)}</td><td>${when(s.lastActiveAt)}</td><td>${when(s.expiresAt)}</td>
+<td>${
+        s.current
+          ? ""
+          : `<form method="post" action="/sessions/revoke"><input type="hidden" name="handle" value="${escape(s.handle)}"><button class="revoke">Revoke</button></form>`
+      }</td></tr>`,
+    )
+    .join("\n");
+  return layout(
+    "Your sessions",
+    `<p>Signed in as <strong id="user">${escape(view.user)}</strong> in <span id="session-count">${view.sessions.length}</span> session(s).</p>
+${view.notice === undefined ? "" : `<p id="notice">${escape(view.notice)}</p>`}
+<table><thead><tr><th>Device</th><th>IP</th><th>Created</th><th>Last active</th><th>Expires</th><th></th></tr></thead>
+<tbody>${rows}</tbody></table>
+<form method="post" action="/sessions/revoke-others"><button id="revoke-others">Log out everywhere else</button></form>`,
   );
 }
 

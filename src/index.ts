@@ -15,10 +15,20 @@ export type { TableName } from "./table/table-name.ts";
 export { ensureSchema } from "./store/ensure-schema.ts";
 
 // The lifecycle: Apache::Session's tie / untie.
-export { SessionManager, type SessionSnapshot } from "./lifecycle/session-manager.ts";
+export { SessionManager, type SessionSnapshot, type FoundSnapshots } from "./lifecycle/session-manager.ts";
 export type { SessionManagerOptions } from "./lifecycle/manager-options.ts";
 export type { Session, SessionData, SessionStatus } from "./lifecycle/session.ts";
 export { generateSessionId } from "./lifecycle/session-id.ts";
+
+// A user's sessions (SessionManager and PgSessionStore alike).
+export type {
+  UserSession,
+  UserSessionPage,
+  UserSessionsOptions,
+  RevokeUserSessionsOptions,
+  SessionOwner,
+  FindSessionsQuery,
+} from "./store/user-sessions.ts";
 
 // Serializers.
 export type { Serializer } from "./serialization/serializer.ts";
@@ -52,6 +62,7 @@ export {
   SessionReentryError,
   SessionClosedError,
   EmbeddedDatabaseError,
+  NonJsonPayloadError,
 } from "./errors/store-errors.ts";
 export { UnsupportedValueError } from "./serialization/unsupported-value-error.ts";
 export { StorableDataError } from "./serialization/storable-data-error.ts";

@@ -9,7 +9,7 @@ export interface CommandContext {
   output: Output;
   /** Positional arguments after the command name. */
   args: string[];
-  options: { limit: number; after: string | undefined; dryRun: boolean; batchSize: number };
+  options: { limit: number; after: string | undefined; dryRun: boolean; batchSize: number; user: string | undefined; yes: boolean };
   now: () => Date;
 }
 

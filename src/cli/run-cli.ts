@@ -19,8 +19,11 @@ export const usage = `Usage: prisma-pg-session <command> [options]
 
 Commands:
   list [--limit N] [--after ID]   sessions in id order (id, size in bytes, expiry), a page at a time
+  list --user ID [--limit N] [--after ID]
+                                  the user's sessions (also created, last active, user agent, ip)
   show <id>                       one session, decoded
   delete <id>                     delete one session
+  delete --user ID [--yes]        count the user's sessions; with --yes, delete them all
   prune [--dry-run] [--batch-size N]
                                   delete expired sessions in batches
   rekey [--dry-run] [--batch-size N] [--plaintext]
@@ -28,8 +31,9 @@ Commands:
                                   $SESSION_ENCRYPTION_KEYS, in batches; rows already under it,
                                   rows no key opens and (without --plaintext) unencrypted rows are
                                   left as they are and counted; --dry-run only counts
-  stats                           count, expired, payload sizes, oldest/newest expiry
-  schema                          create the table, expiry column and index if missing
+  stats                           count, expired, payload sizes, oldest/newest expiry, users
+                                  (distinct, sessions with one, the 5 with the most sessions)
+  schema                          create the table, its columns and indexes if missing
 
 Options:
   --url URL        PostgreSQL URL (default: $DATABASE_URL; unset: the embedded database)
@@ -37,6 +41,8 @@ Options:
   --table NAME     sessions table, or schema.table (default: sessions)
   --json           machine-readable output
   --plaintext      rekey: also encrypt rows stored without encryption
+  --user ID        list, delete: the sessions of this user (user_id)
+  --yes            delete --user: really delete (without it: a dry run that counts)
   -h, --help       this text
 
 Environment:
@@ -72,6 +78,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         "dry-run": { type: "boolean", default: false },
         "batch-size": { type: "string" },
         plaintext: { type: "boolean", default: false },
+        user: { type: "string" },
+        yes: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -93,7 +101,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       after: values.after,
       dryRun: values["dry-run"],
       batchSize: positiveInt("batch-size", values["batch-size"], 1000),
+      user: values.user,
+      yes: values.yes,
     };
+    if ((options.user !== undefined || options.yes) && name !== "list" && name !== "delete") {
+      throw new UsageError(`--user and --yes apply to list and delete, not ${name}`);
+    }
     const db = await openDatabase({ url: values.url ?? env["DATABASE_URL"], dataDir: values["data-dir"] });
     if (db.warning) process.stderr.write(`${db.warning}\n`);
     try {

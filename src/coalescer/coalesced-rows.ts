@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import type { Queryable } from "../driver/driver.ts";
 import type { RowStatements } from "../table/row-statements.ts";
 import { oneRowWrite } from "./direct-rows.ts";
-import { idsOf, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
+import { idsOf, shapeOf, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
 import { writeRounds } from "./write-rounds.ts";
 
 interface PendingWrite {
@@ -70,10 +70,12 @@ export class CoalescedRows implements SessionRows {
     const writes = this.#writes;
     this.#writes = [];
     for (const round of writeRounds(writes)) {
-      const byKind = new Map<RowWrite["kind"], PendingWrite[]>();
+      // One statement per kind and column set: writes that set different columns cannot share one.
+      const byKind = new Map<string, PendingWrite[]>();
       for (const write of round) {
-        const group = byKind.get(write.op.kind);
-        if (group === undefined) byKind.set(write.op.kind, [write]);
+        const key = `${write.op.kind}:${shapeOf(write.op)}`;
+        const group = byKind.get(key);
+        if (group === undefined) byKind.set(key, [write]);
         else group.push(write);
       }
       const statements: Array<Promise<void>> = [];
@@ -107,17 +109,34 @@ export class CoalescedRows implements SessionRows {
     }
   }
 
+  // Every op here has the kind and shape of the first (see #flushWrites).
   #manyRowWrite(ops: RowWrite[]): [string, unknown[]] {
     const many = this.#statements.many;
     const column = <T>(pick: (op: RowWrite & { kind: T }) => unknown) => ops.map((op) => pick(op as RowWrite & { kind: T }));
-    switch (ops[0]!.kind) {
+    const first = ops[0]!;
+    switch (first.kind) {
       case "upsert":
-        return [many.upsert, [column<"upsert">((o) => o.id), column<"upsert">((o) => o.text), column<"upsert">((o) => iso(o.expiresAt))]];
-      case "update":
-        return [many.update, [column<"update">((o) => o.id), column<"update">((o) => o.text), column<"update">((o) => iso(o.expiresAt))]];
+      case "update": {
+        type Write = RowWrite & { kind: "upsert" | "update" };
+        const shape = shapeOf(first);
+        const values: unknown[][] = [
+          column<Write["kind"]>((o) => o.id),
+          column<Write["kind"]>((o) => o.text),
+          column<Write["kind"]>((o) => iso(o.expiresAt)),
+        ];
+        if (shape !== "plain") values.push(column<Write["kind"]>((o) => iso(o.track!.at)));
+        if (shape === "owned") {
+          values.push(
+            column<Write["kind"]>((o) => o.track!.owner!.userId),
+            column<Write["kind"]>((o) => o.track!.owner!.userAgent),
+            column<Write["kind"]>((o) => o.track!.owner!.ip),
+          );
+        }
+        return [many[first.kind][shape], values];
+      }
       case "touch":
         return [
-          many.touch,
+          many.touch[first.track === true ? "tracked" : "plain"],
           [
             column<"touch">((o) => o.id),
             column<"touch">((o) => iso(o.now)),

@@ -1,16 +1,23 @@
 import type { Queryable } from "../driver/driver.ts";
 import type { RowStatements } from "../table/row-statements.ts";
-import type { RowWrite, SessionRows, StoredRow } from "./session-rows.ts";
+import { shapeOf, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
+
+/** The values of an upsert or update, for its shape: id, text, expiry[, time[, user id, user agent, ip]]. */
+export function rowWriteValues(op: RowWrite & { kind: "upsert" | "update" }): unknown[] {
+  const { track } = op;
+  if (track === undefined) return [op.id, op.text, op.expiresAt];
+  if (track.owner === undefined) return [op.id, op.text, op.expiresAt, track.at];
+  return [op.id, op.text, op.expiresAt, track.at, track.owner.userId, track.owner.userAgent, track.owner.ip];
+}
 
 /** The single-row statement and values of a write. */
 export function oneRowWrite(statements: RowStatements["one"], op: RowWrite): [string, unknown[]] {
   switch (op.kind) {
     case "upsert":
-      return [statements.upsert, [op.id, op.text, op.expiresAt]];
     case "update":
-      return [statements.update, [op.id, op.text, op.expiresAt]];
+      return [statements[op.kind][shapeOf(op)], rowWriteValues(op)];
     case "touch":
-      return [statements.touch, [op.id, op.now, op.expiresAt, op.staleBefore]];
+      return [statements.touch[op.track === true ? "tracked" : "plain"], [op.id, op.now, op.expiresAt, op.staleBefore]];
     case "destroy":
       return [statements.destroy, [op.ids]];
   }

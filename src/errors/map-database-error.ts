@@ -130,6 +130,11 @@ function isDuplicateSessionId(violated: Violation | undefined, table: string | u
   return onId;
 }
 
+/** The SQLSTATE of a database error, however the driver wrapped it; `undefined` for anything else. */
+export function sqlStateOf(error: unknown): string | undefined {
+  return describe(error)?.sqlState;
+}
+
 /**
  * The one place where database errors become this library's errors. Returns the typed error for a
  * failure we understand and the original error otherwise (never swallows, never guesses).

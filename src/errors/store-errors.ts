@@ -89,3 +89,12 @@ export class SessionClosedError extends SessionStoreError {
 export class EmbeddedDatabaseError extends SessionStoreError {
   override readonly name = "EmbeddedDatabaseError";
 }
+
+/**
+ * A query on the stored data's JSON (`findSessions`) on payloads that are not JSON: the store's
+ * serializer does not write superjson's JSON text (Apache::Session's Storable, encrypted payloads,
+ * your own format), or a stored row that looks like it is not valid JSON (SQLSTATE 22P02).
+ */
+export class NonJsonPayloadError extends SessionStoreError {
+  override readonly name = "NonJsonPayloadError";
+}

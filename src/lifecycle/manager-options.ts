@@ -10,6 +10,7 @@ import {
   storeOptionKeys,
   type PostgresStoreOptions,
 } from "../store/store-options.ts";
+import { normalizeAbsoluteTimeout } from "../store/user-sessions.ts";
 
 /** Options of the session lifecycle; store options (`prisma` / `datasourceUrl`, ...) build its own store. */
 export interface SessionManagerOptions extends PostgresStoreOptions {
@@ -29,11 +30,18 @@ export interface SessionManagerOptions extends PostgresStoreOptions {
    * @default undefined
    */
   lockTimeout?: number;
+  /**
+   * Seconds after its creation when a session ends however it is used (OWASP's absolute timeout):
+   * `read`, `open` and `rotate` then raise SessionNotFoundError, listings and counts leave it out, and
+   * `prune()` deletes it. Sessions created before the user-sessions migration count from their first
+   * write after it. @default none
+   */
+  absoluteTimeout?: number;
 }
 
 export const managerDefaults = { idLength: 32 } as const;
 
-const managerOptionKeys = ["store", "serializer", "idLength", "lockTimeout"] as const;
+const managerOptionKeys = ["store", "serializer", "idLength", "lockTimeout", "absoluteTimeout"] as const;
 
 export function assertManagerOptions(options: SessionManagerOptions): void {
   if (typeof options !== "object" || options === null) {
@@ -42,6 +50,7 @@ export function assertManagerOptions(options: SessionManagerOptions): void {
   assertOnlyOptions(options, [...storeOptionKeys, ...managerOptionKeys], "SessionManager");
   assertNoStoreOptionsBeside(options);
   normalizeLockTimeout(options.lockTimeout);
+  normalizeAbsoluteTimeout(options.absoluteTimeout);
 }
 
 /** The transaction options of every unit of work, checked as the store checks its own. */

@@ -3,7 +3,20 @@ import { DuplicateSessionIdError, ReadOnlyFieldError, SessionNotFoundError, Sess
 import { decode, encode } from "../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../serialization/serializer.ts";
 import { PostgresStore } from "../store/postgres-store.ts";
-import { normalizeTransactionOptions } from "../store/store-options.ts";
+import { assertOnlyOptions, normalizeTransactionOptions } from "../store/store-options.ts";
+import {
+  assertUserId,
+  normalizeAbsoluteTimeout,
+  pastAbsoluteTimeout,
+  storedIp,
+  storedUserAgent,
+  UserSessionQueries,
+  type FindSessionsQuery,
+  type RevokeUserSessionsOptions,
+  type SessionOwner,
+  type UserSessionPage,
+  type UserSessionsOptions,
+} from "../store/user-sessions.ts";
 import type { TransactionOptions } from "../driver/driver.ts";
 import type { SessionRecord } from "../store/session-record.ts";
 import type { StoreTransaction } from "../store/store-transaction.ts";
@@ -23,6 +36,15 @@ export interface SessionSnapshot<D extends SessionData = SessionData> {
   data: D;
 }
 
+/** A page of `findSessions`: the sessions' committed data, in id order. */
+export interface FoundSnapshots<D extends SessionData = SessionData> {
+  sessions: Array<SessionSnapshot<D>>;
+  /** Give it as `after` for the next page; `undefined` on the last page. */
+  next: string | undefined;
+}
+
+const ownerKeys = ["userId", "userAgent", "ip"] as const;
+
 // Sessions whose row the current async context holds: opening one of them again would wait on itself.
 const heldSessions = new AsyncLocalStorage<ReadonlySet<string>>();
 
@@ -38,6 +60,8 @@ export class SessionManager<D extends SessionData = SessionData> {
   readonly #maxIdLength: number;
   readonly #lockTimeout: number | undefined;
   readonly #transaction: TransactionOptions;
+  readonly #absoluteTimeoutMs: number | undefined;
+  readonly #users: UserSessionQueries;
 
   constructor(options: SessionManagerOptions) {
     assertManagerOptions(options);
@@ -54,22 +78,34 @@ export class SessionManager<D extends SessionData = SessionData> {
     this.#idLength = idLength;
     this.#lockTimeout = options.lockTimeout;
     this.#transaction = transactionOptionsOf(options);
+    this.#absoluteTimeoutMs = normalizeAbsoluteTimeout(options.absoluteTimeout);
+    this.#users = new UserSessionQueries(this.store, Date.now, this.#absoluteTimeoutMs);
   }
 
-  /** Creates a session with a new id; the row is inserted and committed at once (visible to all). */
-  async create(data: Partial<Omit<D, "_session_id">> = {}): Promise<SessionSnapshot<D>> {
+  /**
+   * Creates a session with a new id; the row is inserted and committed at once (visible to all), with
+   * its creation time and, when given, its user (`userId`: then `userSessions(userId)` lists it and
+   * `revokeUserSessions(userId)` ends it) and device (`userAgent`, up to 512 characters; `ip`).
+   */
+  async create(data: Partial<Omit<D, "_session_id">> = {}, owner: SessionOwner = {}): Promise<SessionSnapshot<D>> {
     if (typeof data !== "object" || data === null || Array.isArray(data)) {
       throw new TypeError("Session data must be a plain object");
     }
     if (Object.hasOwn(data, "_session_id")) {
       throw new ReadOnlyFieldError("_session_id is assigned by the manager", { table: this.store.tableName });
     }
+    if (typeof owner !== "object" || owner === null) throw new TypeError("create's second argument must be { userId?, userAgent?, ip? }");
+    assertOnlyOptions(owner, ownerKeys, "SessionManager.create");
+    if (owner.userId !== undefined) assertUserId(owner.userId);
+    const columns = [owner.userId ?? null, storedUserAgent(owner.userAgent), storedIp(owner.ip)];
     // A collision of 128 random bits does not happen; with a short idLength it can, so retry a little.
     for (let attempt = 1; ; attempt++) {
       const id = generateSessionId(this.#idLength);
       const full = { ...data, _session_id: id } as unknown as D;
       try {
-        await this.store.insert({ id, serialized: this.#encode(id, full) });
+        const text = this.#encode(id, full);
+        this.store.assertStorablePayload(text, id);
+        await this.store.alone((tx) => tx.execute(this.#users.statements.insert, [id, text, new Date(), ...columns], id));
         return { id, data: full };
       } catch (error) {
         if (!(error instanceof DuplicateSessionIdError) || attempt === 3) throw error;
@@ -95,7 +131,7 @@ export class SessionManager<D extends SessionData = SessionData> {
         const settlement = session.settle();
         session.end();
         if (settlement.action === "update") {
-          if ((await tx.update({ id, serialized: settlement.serialized })) !== 1) throw this.#notFound(id);
+          if ((await this.#update(tx, id, settlement.serialized)) !== 1) throw this.#notFound(id);
         } else if (settlement.action === "remove") {
           await tx.remove({ id });
         }
@@ -109,8 +145,14 @@ export class SessionManager<D extends SessionData = SessionData> {
   /** The committed state of session `id`, without taking its lock. @throws SessionNotFoundError */
   async read(id: string): Promise<SessionSnapshot<D>> {
     this.#assertId(id);
-    const record = await this.store.fetch({ id, serialized: null });
-    return { id, data: this.#decode(id, record.serialized) as D };
+    if (this.#absoluteTimeoutMs === undefined) {
+      const record = await this.store.fetch({ id, serialized: null });
+      return { id, data: this.#decode(id, record.serialized) as D };
+    }
+    const row = await this.store.readRow(id);
+    if (row === undefined) throw this.#notFound(id);
+    if (pastAbsoluteTimeout(row.created_at, Date.now(), this.#absoluteTimeoutMs)) throw this.#timedOut(id);
+    return { id, data: this.#decode(id, row.a_session) as D };
   }
 
   /**
@@ -127,7 +169,10 @@ export class SessionManager<D extends SessionData = SessionData> {
         const data = this.#decode(id, record.serialized);
         const newId = generateSessionId(this.#idLength);
         data["_session_id"] = newId;
-        await tx.insert({ id: newId, serialized: this.#encode(newId, data) });
+        const text = this.#encode(newId, data);
+        this.store.assertStorablePayload(text, newId);
+        // The new row keeps the old one's user, device, creation time (the absolute timeout goes on) and expiry.
+        await tx.execute(this.#users.statements.rotate, [id, newId, text, new Date()], newId);
         await tx.remove({ id });
         return newId;
       }, this.#transaction),
@@ -138,6 +183,63 @@ export class SessionManager<D extends SessionData = SessionData> {
   async delete(id: string): Promise<boolean> {
     this.#assertId(id);
     return (await this.store.remove({ id })) > 0;
+  }
+
+  /**
+   * A page of `userId`'s live sessions, newest first (created, last active, device when stored; see
+   * `UserSession`). Entries carry a `handle`, not the session id: a listing can be shown to its user.
+   * Give `current` (a session id) to mark the caller's own. One indexed statement.
+   */
+  async userSessions(userId: string, options: UserSessionsOptions = {}): Promise<UserSessionPage> {
+    if (options.current !== undefined) this.#assertId(options.current);
+    return this.#users.list(userId, options.current, options);
+  }
+
+  /** The number of `userId`'s live sessions. One indexed statement. */
+  async countUserSessions(userId: string): Promise<number> {
+    return this.#users.count(userId);
+  }
+
+  /** Deletes one session of `userId` by the `handle` a listing gave. @returns whether there was such a session */
+  async revokeUserSession(userId: string, handle: string): Promise<boolean> {
+    return (await this.#users.revokeOne(userId, handle)) !== undefined;
+  }
+
+  /**
+   * Deletes every session of `userId` but `except` (a session id: "log out everywhere else"), in one
+   * indexed statement; expired ones too. A unit of work holding one of them makes it wait for that
+   * unit's end. @returns the number of live sessions ended
+   */
+  async revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
+    assertUserId(userId);
+    if (options.except !== undefined) this.#assertId(options.except);
+    return (await this.#users.revokeAll(userId, options.except)).live;
+  }
+
+  /**
+   * Live sessions whose data holds `equals` at `path` (`{ path: ["user", "email"], equals: "a@b" }`),
+   * a page at a time in id order: Apache::Session::Browseable's search, in SQL on superjson's JSON.
+   * An expression index on the path makes it one index scan (see the README).
+   * @throws NonJsonPayloadError when the serializer does not write superjson, or a row is not valid JSON;
+   * CorruptPayloadError for a found row that cannot be decoded
+   */
+  async findSessions(query: FindSessionsQuery): Promise<FoundSnapshots<D>> {
+    const { rows, next } = await this.#users.find(query, this.#serializer);
+    return { sessions: rows.map((row) => ({ id: row.id, data: this.#decode(row.id, row.a_session) as D })), next };
+  }
+
+  /**
+   * Deletes the sessions past `absoluteTimeout`, `batchSize` rows per statement (by the creation-time
+   * index, skipping rows a unit of work holds). @returns rows deleted
+   * @throws TypeError without `absoluteTimeout` (the lifecycle's sessions have no other expiry)
+   */
+  async prune(batchSize = 1000): Promise<number> {
+    if (this.#absoluteTimeoutMs === undefined) {
+      throw new TypeError("prune() deletes sessions past absoluteTimeout, and this manager has none: set absoluteTimeout");
+    }
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${String(batchSize)}`);
+    return this.#users.pruneTimedOut(batchSize);
   }
 
   /** Closes the store if this manager created it. */
@@ -155,8 +257,23 @@ export class SessionManager<D extends SessionData = SessionData> {
     return new OpenSession<D>(id, data, loaded, (d) => this.#encode(id, d), this.store.tableName);
   }
 
+  // The contract's UPDATE, moving last_active_at too.
+  #update(tx: StoreTransaction, id: string, text: string): Promise<number> {
+    this.store.assertStorablePayload(text, id);
+    return tx.execute(this.#users.statements.update, [id, text, new Date()], id);
+  }
+
+  // `materialize`; with an absolute timeout, it reads the creation time too and refuses a session past it.
+  async #materialize(tx: StoreTransaction, id: string): Promise<SessionRecord> {
+    if (this.#absoluteTimeoutMs === undefined) return tx.materialize({ id, serialized: null });
+    const [row] = await tx.query<{ a_session: string | null; created_at: Date | null }>(this.#users.statements.lock, [id], id);
+    if (row === undefined) throw this.#notFound(id);
+    if (pastAbsoluteTimeout(row.created_at, Date.now(), this.#absoluteTimeoutMs)) throw this.#timedOut(id);
+    return { id, serialized: row.a_session };
+  }
+
   async #lock(tx: StoreTransaction, id: string): Promise<SessionRecord> {
-    if (this.#lockTimeout === undefined) return tx.materialize({ id, serialized: null });
+    if (this.#lockTimeout === undefined) return this.#materialize(tx, id);
     const [setting] = await tx.query<{ previous: string }>(
       "SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $1, true)",
       [`${this.#lockTimeout}ms`],
@@ -167,7 +284,7 @@ export class SessionManager<D extends SessionData = SessionData> {
     const restore = () => tx.query("SELECT set_config('lock_timeout', $1, true)", [setting!.previous]);
     const joined = this.store.joinsCallerTransaction;
     try {
-      const record = await tx.materialize({ id, serialized: null });
+      const record = await this.#materialize(tx, id);
       if (joined) await restore();
       return record;
     } catch (error) {
@@ -198,6 +315,16 @@ export class SessionManager<D extends SessionData = SessionData> {
 
   #decode(id: string, text: string | null): Record<string, unknown> {
     return decode(this.#serializer, text, { sessionId: id, table: this.store.tableName });
+  }
+
+  #timedOut(id: string): SessionNotFoundError {
+    return new SessionNotFoundError(
+      `Session ${id} has ended: it was created more than absoluteTimeout (${this.#absoluteTimeoutMs! / 1000} s) ago`,
+      {
+        sessionId: id,
+        table: this.store.tableName,
+      },
+    );
   }
 
   #notFound(id: string): SessionNotFoundError {

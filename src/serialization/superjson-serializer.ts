@@ -12,6 +12,14 @@ export interface SuperjsonSerializerOptions {
   register?: (superjson: SuperJSON) => void;
 }
 
+// Serializers made here: their text is JSON with the data under `json`, which SQL can query.
+const superjsonSerializers = new WeakSet<Serializer>();
+
+/** Whether `serializer` writes superjson's JSON text (`{"json":...}`): made by {@link createSuperjsonSerializer}. */
+export function writesSuperjson(serializer: unknown): boolean {
+  return typeof serializer === "object" && serializer !== null && superjsonSerializers.has(serializer as Serializer);
+}
+
 /** The envelope of superjson text, plus our marker for escaped keys. */
 interface Envelope {
   json: unknown;
@@ -50,7 +58,7 @@ export function createSuperjsonSerializer(options: SuperjsonSerializerOptions = 
     isCustom: (value) => superjson.customTransformerRegistry.findApplicable(value) !== undefined,
     isRegisteredClass: (value) => superjson.classRegistry.getIdentifier(value.constructor as never) !== undefined,
   };
-  return {
+  const serializer: Serializer = {
     serialize(data) {
       const shape = inspectData(data, registry);
       if (shape.plain) return `{"json":${JSON.stringify(data)}}`;
@@ -67,4 +75,6 @@ export function createSuperjsonSerializer(options: SuperjsonSerializerOptions = 
       return superjson.deserialize(envelope as never, { inPlace: true });
     },
   };
+  superjsonSerializers.add(serializer);
+  return serializer;
 }

@@ -229,6 +229,16 @@ export class PostgresStore {
     return this.#closing !== undefined;
   }
 
+  /**
+   * Runs `operation` as the store's single operations (`insert`, `update`...) run: on the store's
+   * client without a transaction of its own, since a single statement is already its own transaction
+   * in PostgreSQL (in the caller's, with a transaction client); with `commit: false`, in a transaction
+   * rolled back at its end. For layers built on the store that send statements of their own.
+   */
+  alone<T>(operation: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return this.#alone(operation);
+  }
+
   // A single statement is already its own transaction in PostgreSQL: no BEGIN/COMMIT round trips are
   // needed, except to honour `commit: false`, which needs a transaction to roll back.
   #alone<T>(operation: (tx: StoreTransaction) => Promise<T>): Promise<T> {

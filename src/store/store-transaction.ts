@@ -27,14 +27,17 @@ export class StoreTransaction {
     this.#context = context;
   }
 
-  /** Runs a statement of your own in this transaction and returns its rows (errors mapped as the store's). */
-  query<R>(sql: string, values: readonly unknown[]): Promise<R[]> {
-    return this.#run(undefined, () => this.#client.query<R>(sql, values));
+  /**
+   * Runs a statement of your own in this transaction and returns its rows (errors mapped as the
+   * store's, naming `sessionId` when given).
+   */
+  query<R>(sql: string, values: readonly unknown[], sessionId?: string): Promise<R[]> {
+    return this.#run(sessionId, () => this.#client.query<R>(sql, values));
   }
 
   /** Like {@link query}, for a statement without rows. @returns the number of rows it affected */
-  execute(sql: string, values: readonly unknown[]): Promise<number> {
-    return this.#run(undefined, () => this.#client.execute(sql, values));
+  execute(sql: string, values: readonly unknown[], sessionId?: string): Promise<number> {
+    return this.#run(sessionId, () => this.#client.execute(sql, values));
   }
 
   /** `INSERT`. @throws DuplicateSessionIdError if the id exists. */

@@ -8,7 +8,10 @@ import type { TableName } from "./table-name.ts";
 export function adapterStatementsFor(table: TableName) {
   return {
     // all, ids and length: payloads too, since only rows that decode are sessions to list or count.
-    list: `SELECT id::text AS id, a_session, expires_at FROM ${table.sql} WHERE expires_at IS NULL OR expires_at > $1::timestamptz`,
+    // $2: the absolute timeout's cutoff (rows created at or before it have ended), NULL without one.
+    list:
+      `SELECT id::text AS id, a_session, expires_at FROM ${table.sql} WHERE (expires_at IS NULL OR expires_at > $1::timestamptz) ` +
+      "AND ($2::timestamptz IS NULL OR created_at IS NULL OR created_at > $2::timestamptz)",
     clear: `DELETE FROM ${table.sql}`,
     // One indexed batch: SKIP LOCKED leaves rows that a unit of work or another pruner holds.
     prune:

@@ -2,9 +2,10 @@ import type { TableName } from "./table-name.ts";
 
 /**
  * The statements of the committed migrations (prisma/migrations), made idempotent: Apache::Session's table (with the store's id width),
- * then the expiry column and its index. Names of the primary key and index follow Prisma's
- * (`<table>_pkey`, `<table>_expires_at_idx`), so a table made here and one made by `prisma migrate
- * deploy` are the same (a test compares their catalogs).
+ * then the expiry column and its index, then the user and activity columns and their indexes. Names of
+ * the primary key and indexes follow Prisma's (`<table>_pkey`, `<table>_<column>_idx`), and columns are
+ * added in the migrations' order, so a table made here and one made by `prisma migrate deploy` are the
+ * same (a test compares their catalogs).
  */
 export function schemaStatements(table: TableName, idLength: number): string[] {
   const base = table.name.split(".").pop()!;
@@ -12,6 +13,10 @@ export function schemaStatements(table: TableName, idLength: number): string[] {
     `CREATE TABLE IF NOT EXISTS ${table.sql} ("id" CHAR(${idLength}) NOT NULL, "a_session" TEXT, CONSTRAINT "${base}_pkey" PRIMARY KEY ("id"))`,
     `ALTER TABLE ${table.sql} ADD COLUMN IF NOT EXISTS "expires_at" TIMESTAMPTZ(6)`,
     `CREATE INDEX IF NOT EXISTS "${base}_expires_at_idx" ON ${table.sql}("expires_at")`,
+    `ALTER TABLE ${table.sql} ADD COLUMN IF NOT EXISTS "user_id" TEXT, ADD COLUMN IF NOT EXISTS "created_at" TIMESTAMPTZ(6), ` +
+      `ADD COLUMN IF NOT EXISTS "last_active_at" TIMESTAMPTZ(6), ADD COLUMN IF NOT EXISTS "user_agent" TEXT, ADD COLUMN IF NOT EXISTS "ip" TEXT`,
+    `CREATE INDEX IF NOT EXISTS "${base}_user_id_idx" ON ${table.sql}("user_id")`,
+    `CREATE INDEX IF NOT EXISTS "${base}_created_at_idx" ON ${table.sql}("created_at")`,
   ];
 }
 

@@ -35,7 +35,7 @@ const expired = [randomId(), randomId(), randomId()];
 
 beforeAll(async () => {
   ctx = await initTest({ table: "cli" });
-  const store = new PgSessionStore({ datasourceUrl: ctx.url, tableName: ctx.table, pruneSessionInterval: false });
+  const store = new PgSessionStore({ datasourceUrl: ctx.url, tableName: ctx.table, pruneSessionInterval: false, userId: (s) => s["user"] });
   const cookie = { originalMaxAge: HOUR, expires: new Date(Date.now() + HOUR) };
   await store.set(live, { cookie, user: "ann", at: new Date("2026-11-25T08:00:00Z") } as never);
   await store.set(other, { cookie, user: "bob" } as never);
@@ -56,9 +56,18 @@ test("stats counts sessions, expired ones and payload sizes", async () => {
     `SELECT sum(octet_length(a_session))::int AS total, max(octet_length(a_session))::int AS max FROM "${ctx.table}"`,
   );
   expect(stats).toMatchObject({ count: 5, expired: 3, totalBytes: rows[0].total, maxBytes: rows[0].max });
+  expect(stats).toMatchObject({
+    users: 2,
+    withUser: 2,
+    topUsers: [
+      { userId: "ann", sessions: 1 },
+      { userId: "bob", sessions: 1 },
+    ],
+  });
   expect(new Date(stats.newestExpiry).getTime()).toBeGreaterThan(Date.now());
   const human = await cli(["stats", "--table", ctx.table]);
   expect(human.stdout).toMatch(/sessions: +5 \(3 expired\)/);
+  expect(human.stdout).toMatch(/users: +2 \(2 session\(s\) with a user\)\nmost sessions: "ann" 1, "bob" 1/);
 });
 
 test("list pages through sessions in id order", async () => {
@@ -137,7 +146,87 @@ test("schema creates a missing table and is idempotent", async () => {
     "SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
     [name],
   );
-  expect(rows.map((r) => r.column_name)).toEqual(["id", "a_session", "expires_at"]);
+  expect(rows.map((r) => r.column_name)).toEqual([
+    "id",
+    "a_session",
+    "expires_at",
+    "user_id",
+    "created_at",
+    "last_active_at",
+    "user_agent",
+    "ip",
+  ]);
+});
+
+describe("a user's sessions", () => {
+  let table: string;
+  const cara = [randomId(), randomId(), randomId()].sort();
+  beforeAll(async () => {
+    table = await ctx.newTable("cliuser");
+    for (const [i, id] of cara.entries()) {
+      await ctx.admin.query(
+        `INSERT INTO "${table}" (id, a_session, expires_at, created_at, last_active_at, user_id, user_agent, ip)
+         VALUES ($1, '{"json":{}}', now() + interval '1 hour', '2026-11-25T08:00:00Z', now(), 'cara', $2, '192.0.2.7')`,
+        [id, `Agent/${i}`],
+      );
+    }
+    await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, user_id) VALUES ($1, '{"json":{}}', 'dan'), ($2, '{"json":{}}', NULL)`, [
+      randomId(),
+      randomId(),
+    ]);
+  });
+
+  test("list --user pages through the user's sessions with their activity and device", async () => {
+    const first = JSON.parse((await cli(["list", "--user", "cara", "--limit", "2", "--table", table, "--json"])).stdout);
+    expect(first.user).toBe("cara");
+    expect(first.sessions.map((s: { id: string }) => s.id)).toEqual(cara.slice(0, 2));
+    expect(first.sessions[0]).toEqual({
+      id: cara[0],
+      size: 11,
+      createdAt: "2026-11-25T08:00:00.000Z",
+      lastActiveAt: expect.any(String),
+      expiresAt: expect.any(String),
+      userAgent: "Agent/0",
+      ip: "192.0.2.7",
+    });
+    const second = JSON.parse(
+      (await cli(["list", "--user", "cara", "--limit", "2", "--after", first.next, "--table", table, "--json"])).stdout,
+    );
+    expect(second.sessions.map((s: { id: string }) => s.id)).toEqual(cara.slice(2));
+    const human = await cli(["list", "--user", "cara", "--table", table]);
+    expect(human.stdout).toMatch(/^id +size +createdAt +lastActiveAt +expiresAt +ip +userAgent/);
+    expect(human.stdout).toContain("Agent/2");
+    expect(JSON.parse((await cli(["list", "--user", "nobody", "--table", table, "--json"])).stdout).sessions).toEqual([]);
+  });
+
+  test("delete --user counts without --yes (a dry run), deletes with it, and prints the count", async () => {
+    const dry = await cli(["delete", "--user", "cara", "--table", table]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe('3 session(s) of user "cara" would be deleted (dry run: add --yes to delete them)\n');
+    expect(JSON.parse((await cli(["delete", "--user", "cara", "--yes", "--dry-run", "--table", table, "--json"])).stdout)).toEqual({
+      user: "cara",
+      sessions: 3,
+      deleted: 0,
+      dryRun: true,
+    });
+    expect((await ctx.admin.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n).toBe(5);
+    const run = await cli(["delete", "--user", "cara", "--yes", "--table", table]);
+    expect(run.stdout).toBe('deleted 3 session(s) of user "cara"\n');
+    const { rows } = await ctx.admin.query(`SELECT user_id FROM "${table}" ORDER BY user_id`);
+    expect(rows.map((r) => r.user_id)).toEqual(["dan", null]);
+    expect(JSON.parse((await cli(["delete", "--user", "cara", "--yes", "--table", table, "--json"])).stdout)).toMatchObject({ deleted: 0 });
+  });
+
+  test.each([
+    ["an empty user", ["list", "--user", "", "--table", "sessions"], /TypeError: --user must be 1 to 1024 characters/],
+    ["a session id and --user", ["delete", "abc", "--user", "cara"], /UsageError: delete takes either a session id or --user, not both/],
+    ["--user on another command", ["stats", "--user", "cara"], /UsageError: --user and --yes apply to list and delete, not stats/],
+    ["--yes on another command", ["prune", "--yes"], /UsageError: --user and --yes apply to list and delete, not prune/],
+  ])("%s is bad input (exit code 2)", async (_label, args, message) => {
+    const run = await cli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
 });
 
 describe("bad input and unreachable databases", () => {

@@ -72,6 +72,60 @@ describe.each(paths)("through %s", (_path, connection) => {
     expect(rows.map((row) => row?.a_session)).toEqual(["a2", undefined, "c1", undefined]);
   });
 
+  test("writes of one kind but different column sets go out as one statement per set; NULLs in arrays keep the stored device", async () => {
+    const [a, b, c, d, e] = [randomId(), randomId(), randomId(), randomId(), randomId()];
+    const at = new Date("2026-11-25T12:00:00Z");
+    const later = new Date("2026-11-25T13:00:00Z");
+    await store.writeRow({
+      kind: "upsert",
+      id: c,
+      text: "c0",
+      expiresAt: future(),
+      track: { at, owner: { userId: "u", userAgent: "UA", ip: "::1" } },
+    });
+    const { sent, result } = await statementsOf(() =>
+      Promise.all([
+        store.writeRow({
+          kind: "upsert",
+          id: a,
+          text: "a",
+          expiresAt: future(),
+          track: { at, owner: { userId: "u1", userAgent: null, ip: "192.0.2.1" } },
+        }),
+        store.writeRow({
+          kind: "upsert",
+          id: b,
+          text: "b",
+          expiresAt: future(),
+          track: { at, owner: { userId: null, userAgent: "UA2", ip: null } },
+        }),
+        store.writeRow({
+          kind: "update",
+          id: c,
+          text: "c1",
+          expiresAt: future(),
+          track: { at: later, owner: { userId: "u2", userAgent: null, ip: null } },
+        }),
+        store.writeRow({ kind: "upsert", id: d, text: "d", expiresAt: future(), track: { at } }),
+        store.writeRow({ kind: "upsert", id: e, text: "e", expiresAt: future() }),
+      ]),
+    );
+    expect(result).toEqual([1, 1, 1, 1, 1]);
+    // Owned upserts (a, b) together; the owned update, the tracked upsert and the plain one alone.
+    expect(sent).toHaveLength(4);
+    const rows = await store.query<Record<string, unknown>>(
+      `SELECT id::text AS id, a_session, created_at, last_active_at, user_id, user_agent, ip FROM ${store.table.sql} WHERE id = ANY($1::bpchar[]) ORDER BY a_session`,
+      [[a, b, c, d, e]],
+    );
+    expect(rows).toEqual([
+      { id: a, a_session: "a", created_at: at, last_active_at: at, user_id: "u1", user_agent: null, ip: "192.0.2.1" },
+      { id: b, a_session: "b", created_at: at, last_active_at: at, user_id: null, user_agent: "UA2", ip: null },
+      { id: c, a_session: "c1", created_at: at, last_active_at: later, user_id: "u2", user_agent: "UA", ip: "::1" },
+      { id: d, a_session: "d", created_at: at, last_active_at: at, user_id: null, user_agent: null, ip: null },
+      { id: e, a_session: "e", created_at: null, last_active_at: null, user_id: null, user_agent: null, ip: null },
+    ]);
+  });
+
   test("a failed statement fails only its own callers, each with an error naming its id", async () => {
     const [good, bad, other] = [randomId(), randomId(), randomId()];
     await store.writeRow({ kind: "upsert", id: other, text: "o", expiresAt: future() });

@@ -37,7 +37,17 @@ test("ensureSchema makes the same table as the migrations, is idempotent, and wr
   await ensureSchema(store);
   await ensureSchema(store);
   const expected = await catalog(migrated);
-  expect(expected.columns.map((c) => c.column_name)).toEqual(["id", "a_session", "expires_at"]);
+  expect(expected.columns.map((c) => c.column_name)).toEqual([
+    "id",
+    "a_session",
+    "expires_at",
+    "user_id",
+    "created_at",
+    "last_active_at",
+    "user_agent",
+    "ip",
+  ]);
+  expect(expected.indexes.map((i) => i.name)).toEqual(["T_created_at_idx", "T_expires_at_idx", "T_pkey", "T_user_id_idx"]);
   expect(await catalog(ensured)).toEqual(expected);
   const { rows } = await ctx.admin.query("SELECT to_regclass('public._prisma_migrations') AS t");
   expect(rows[0].t).toBeNull();

@@ -1,5 +1,7 @@
 import type { Serializer } from "../../serialization/serializer.ts";
 import type { PostgresStore } from "../../store/postgres-store.ts";
+import { normalizeAbsoluteTimeout } from "../../store/user-sessions.ts";
+import type { FrameworkSession } from "./framework-types.ts";
 import {
   assertNoStoreOptionsBeside,
   assertOnlyOptions,
@@ -42,7 +44,8 @@ export interface PgSessionStoreOptions extends ConnectionOptions, TableOptions, 
   logger?: Logger;
   /**
    * Sessions remembered for write avoidance (what each one's last `get` read); `0` turns write
-   * avoidance off. @default 10000
+   * avoidance off. Either way the adapter remembers which sessions it has seen live (up to this many,
+   * 10000 with `0`), so that a late save never recreates one destroyed meanwhile. @default 10000
    */
   cacheSize?: number;
   /** The clock, in ms since the epoch (tests move it instead of sleeping). @default Date.now */
@@ -56,6 +59,26 @@ export interface PgSessionStoreOptions extends ConnectionOptions, TableOptions, 
    * @default false
    */
   hashIds?: HashIdsOption;
+  /**
+   * The user a session belongs to, read from the session on every write (`(session) => session.user?.id`):
+   * stored in `user_id`, so that `userSessions`, `revokeUserSessions` and `countUserSessions` find the
+   * user's sessions with one indexed statement. `undefined` (logged out) clears it. Unset, the adapter
+   * leaves `user_id` as it is.
+   */
+  userId?: (session: FrameworkSession) => string | null | undefined;
+  /**
+   * The device a session is used from, for a "your devices" page, read from the session on every write
+   * (with `userId` only): e.g. put `{ userAgent: req.get("user-agent"), ip: req.ip }` in the session at
+   * login and return it here. Stored in `user_agent` (up to 512 characters) and `ip`; what it does not
+   * return is left as stored. @default nothing stored
+   */
+  device?: (session: FrameworkSession) => { userAgent?: string | null | undefined; ip?: string | null | undefined } | null | undefined;
+  /**
+   * Seconds after its creation when a session ends however active it is (OWASP's absolute timeout):
+   * reads, listings and counts treat it as gone, `prune` deletes it. Sessions created before the
+   * user-sessions migration count from their first write after it. @default none
+   */
+  absoluteTimeout?: number;
 }
 
 export const adapterDefaults = {
@@ -78,6 +101,9 @@ export interface NormalizedAdapterOptions {
   pruneIntervalMs: number | false;
   pruneBatchSize: number;
   cacheSize: number;
+  userId: ((session: FrameworkSession) => string | null | undefined) | undefined;
+  device: PgSessionStoreOptions["device"];
+  absoluteTimeoutMs: number | undefined;
 }
 
 export const adapterOptionKeys = [
@@ -93,6 +119,9 @@ export const adapterOptionKeys = [
   "hashIds",
 ] as const;
 
+/** PgSessionStore's options for a user's sessions (not shared with the web entries, which do not read them). */
+export const userOptionKeys = ["userId", "device", "absoluteTimeout"] as const;
+
 /** The options of the store an adapter builds for itself. */
 export function storeOptionsOf(options: PgSessionStoreOptions): PostgresStoreOptions {
   return pickOptions(options, [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys]) as PostgresStoreOptions;
@@ -104,7 +133,7 @@ export function normalizeAdapterOptions(options: PgSessionStoreOptions): Normali
   }
   assertOnlyOptions(
     options,
-    [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...adapterOptionKeys],
+    [...connectionOptionKeys, ...tableOptionKeys, ...batchOptionKeys, ...adapterOptionKeys, ...userOptionKeys],
     "PgSessionStore",
     " (it runs single statements: no transactions to time, isolate or roll back)",
   );
@@ -117,11 +146,21 @@ export function normalizeAdapterOptions(options: PgSessionStoreOptions): Normali
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`pruneBatchSize must be a positive integer, got ${String(batch)}`);
   const cacheSize = options.cacheSize ?? adapterDefaults.cacheSize;
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new RangeError(`cacheSize must be an integer ≥ 0, got ${String(cacheSize)}`);
+  for (const name of ["userId", "device"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "function")
+      throw new TypeError(`${name} must be a function of the session`);
+  }
+  if (options.device !== undefined && options.userId === undefined) {
+    throw new TypeError("device is stored with the session's user: give userId as well");
+  }
   return {
     ttl: nonNegative("ttl", options.ttl ?? adapterDefaults.ttl),
     touchAfter: options.touchAfter === undefined ? undefined : nonNegative("touchAfter", options.touchAfter),
     pruneIntervalMs: interval === false ? false : interval * 1000,
     pruneBatchSize: batch,
     cacheSize,
+    userId: options.userId,
+    device: options.device,
+    absoluteTimeoutMs: normalizeAbsoluteTimeout(options.absoluteTimeout),
   };
 }

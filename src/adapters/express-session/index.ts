@@ -1,6 +1,13 @@
 // `prisma-pg-session/express`: the express-session store (also an @fastify/session store, which
 // `prisma-pg-session/fastify` re-exports). Its declarations import neither framework's types.
-export { PgSessionStore, type ListedSession } from "./pg-session-store.ts";
+export { PgSessionStore, type ListedSession, type FoundSessions } from "./pg-session-store.ts";
+export type {
+  UserSession,
+  UserSessionPage,
+  UserSessionsOptions,
+  RevokeUserSessionsOptions,
+  FindSessionsQuery,
+} from "../../store/user-sessions.ts";
 export type { PgSessionStoreOptions } from "./adapter-options.ts";
 export type { FrameworkSession, FrameworkCookie } from "./framework-types.ts";
 export type { Logger } from "./logger.ts";

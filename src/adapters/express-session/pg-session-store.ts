@@ -1,11 +1,28 @@
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import type { StoredRow } from "../../coalescer/session-rows.ts";
+import type { RowOwner } from "../../coalescer/session-rows.ts";
 import { CorruptPayloadError, InvalidSessionIdError } from "../../errors/store-errors.ts";
 import { decode, encode } from "../../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../../serialization/serializer.ts";
 import { PostgresStore } from "../../store/postgres-store.ts";
-import { normalizeAdapterOptions, storeOptionsOf, type NormalizedAdapterOptions, type PgSessionStoreOptions } from "./adapter-options.ts";
+import {
+  assertUserId,
+  pastAbsoluteTimeout,
+  storedIp,
+  storedUserAgent,
+  UserSessionQueries,
+  type FindSessionsQuery,
+  type RevokeUserSessionsOptions,
+  type UserSessionPage,
+  type UserSessionsOptions,
+} from "../../store/user-sessions.ts";
+import {
+  adapterDefaults,
+  normalizeAdapterOptions,
+  storeOptionsOf,
+  type NormalizedAdapterOptions,
+  type PgSessionStoreOptions,
+} from "./adapter-options.ts";
 import { settle, type Callback } from "./callback.ts";
 import { idHasher } from "./id-hasher.ts";
 import { report, type Logger } from "./logger.ts";
@@ -28,8 +45,15 @@ const StoreBase: StoreBaseConstructor = (() => {
 
 /** A live row of a listing, decoded. */
 interface ListedRow {
-  row: StoredRow & { id: string };
+  row: ListingRow;
   data: Record<string, unknown>;
+}
+
+/** A row as the listings read it. */
+interface ListingRow {
+  id: string;
+  a_session: string | null;
+  expires_at: Date | null;
 }
 
 /** What the adapter's companions (lockedSession) read from it; not part of the public API. */
@@ -54,6 +78,14 @@ export function adapterInternals(store: PgSessionStore): AdapterInternals {
  */
 export type ListedSession = FrameworkSession & { id: string };
 
+/** A page of `findSessions`. */
+export interface FoundSessions {
+  /** As `all()` lists them: the data, and the `id` (with `hashIds`: the stored key, which `destroy` accepts). */
+  sessions: ListedSession[];
+  /** Give it as `after` for the next page; `undefined` on the last page. */
+  next: string | undefined;
+}
+
 /**
  * An express-session and @fastify/session store on the sessions table: one statement per operation
  * (concurrent ones coalesced, see the `batch` option), expiry checked on every read, writes of
@@ -72,6 +104,7 @@ export class PgSessionStore extends StoreBase {
   readonly #pruner: PruneTimer | undefined;
   readonly #hash: ((sid: string) => string) | undefined;
   readonly #logger: Logger;
+  readonly #users: UserSessionQueries;
   #closing: Promise<void> | undefined;
 
   constructor(options: PgSessionStoreOptions) {
@@ -81,8 +114,11 @@ export class PgSessionStore extends StoreBase {
     this.#ownsStore = options.store === undefined;
     this.#serializer = options.serializer ?? superjsonSerializer;
     this.#statements = adapterStatementsFor(this.store.table);
-    this.#cache = new WriteCache(this.#options.cacheSize);
+    // With write avoidance off (cacheSize 0) the live sessions are still remembered: see WriteCache.
+    const { cacheSize } = this.#options;
+    this.#cache = new WriteCache(cacheSize === 0 ? adapterDefaults.cacheSize : cacheSize, cacheSize > 0);
     this.#now = options.now ?? Date.now;
+    this.#users = new UserSessionQueries(this.store, () => this.#now(), this.#options.absoluteTimeoutMs);
     this.#hash = idHasher(options.hashIds);
     this.#logger = options.logger ?? console;
     internals.set(this, { serializer: this.#serializer, keyOf: (sid) => this.#key(sid) });
@@ -161,7 +197,8 @@ export class PgSessionStore extends StoreBase {
 
   /**
    * Deletes expired rows in batches of `pruneBatchSize` (one indexed statement each) until none is
-   * left; for cron jobs and serverless, where no background timer runs. @returns rows deleted
+   * left, and with `absoluteTimeout` the rows past it (by the creation-time index); for cron jobs and
+   * serverless, where no background timer runs. @returns rows deleted
    */
   async prune(): Promise<number> {
     const now = new Date(this.#now());
@@ -169,8 +206,65 @@ export class PgSessionStore extends StoreBase {
     for (;;) {
       const deleted = await this.store.execute(this.#statements.prune, [now, this.#options.pruneBatchSize]);
       total += deleted;
-      if (deleted < this.#options.pruneBatchSize) return total;
+      if (deleted < this.#options.pruneBatchSize) break;
     }
+    return total + (await this.#users.pruneTimedOut(this.#options.pruneBatchSize));
+  }
+
+  /**
+   * A page of `userId`'s live sessions, newest first: handle, created, last active, expiry, and the
+   * device when stored (see `UserSession`). The handles are not session ids (nor, with `hashIds`,
+   * stored keys): a listing can be shown to its user. Give `current: req.sessionID` to mark the
+   * caller's own. One indexed statement.
+   */
+  async userSessions(userId: string, options: UserSessionsOptions = {}): Promise<UserSessionPage> {
+    return this.#users.list(userId, this.#optionalKey(options.current, "current"), options);
+  }
+
+  /** The number of `userId`'s live sessions. One indexed statement. */
+  async countUserSessions(userId: string): Promise<number> {
+    return this.#users.count(userId);
+  }
+
+  /**
+   * Ends one session of `userId`, by the `handle` a listing gave; only that user's sessions can match.
+   * A request of that session in flight does not bring it back. @returns whether there was such a session
+   */
+  async revokeUserSession(userId: string, handle: string): Promise<boolean> {
+    const revoked = await this.#users.revokeOne(userId, handle);
+    if (revoked !== undefined) this.#cache.rememberGone(revoked.key);
+    return revoked !== undefined;
+  }
+
+  /**
+   * Ends every session of `userId` but `except` (a session id: the caller's own, for "log out
+   * everywhere else"), in one indexed statement; expired ones are deleted too. A request of one of
+   * them in flight, here or in another process that read it, does not bring it back.
+   * @returns the number of live sessions ended
+   */
+  async revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
+    assertUserId(userId);
+    const { keys, live } = await this.#users.revokeAll(userId, this.#optionalKey(options.except, "except"));
+    for (const key of keys) this.#cache.rememberGone(key);
+    return live;
+  }
+
+  /**
+   * Live sessions whose data holds `equals` at `path` (`{ path: ["user", "email"], equals: "a@b" }`),
+   * a page at a time in id order, as `all()` lists them: Apache::Session::Browseable's search, in
+   * SQL on superjson's JSON text. Without an index it reads the whole table; an expression index on
+   * the path makes it one index scan (see the README). Rows that cannot be decoded are skipped and
+   * their number reported to `logger`, as in `all()`.
+   * @throws NonJsonPayloadError when the serializer does not write superjson's JSON (e.g.
+   * apacheSessionSerializer, an encrypting serializer), or a stored row is not valid JSON
+   */
+  async findSessions(query: FindSessionsQuery): Promise<FoundSessions> {
+    const { rows, next } = await this.#users.find(query, this.#serializer);
+    const sessions = this.#decodeRows(rows, "findSessions").map(({ row, data }) => ({
+      ...(fromStoredSession(data, row.expires_at) as unknown as FrameworkSession),
+      id: row.id,
+    }));
+    return { sessions, next };
   }
 
   /** Stops pruning and closes the store if this adapter created it. Idempotent. */
@@ -187,10 +281,16 @@ export class PgSessionStore extends StoreBase {
     const key = this.#lookupKey(sid);
     if (key === undefined) return null;
     const row = await this.store.readRow(key);
+    const now = this.#now();
     // Expiry is checked against this adapter's clock, so an expired row is never returned, even
-    // before pruning; a NULL expiry (the lifecycle API's rows, an Apache::Session app's) never expires.
-    if (row === undefined || (row.expires_at !== null && row.expires_at.getTime() <= this.#now())) {
-      this.#cache.forget(key);
+    // before pruning; a NULL expiry (the lifecycle API's rows, an Apache::Session app's) never
+    // expires. The absolute timeout likewise, from the row's creation.
+    if (
+      row === undefined ||
+      (row.expires_at !== null && row.expires_at.getTime() <= now) ||
+      pastAbsoluteTimeout(row.created_at, now, this.#options.absoluteTimeoutMs)
+    ) {
+      this.#cache.notFound(key);
       return null;
     }
     const data = this.#decode(key, row.a_session);
@@ -206,21 +306,26 @@ export class PgSessionStore extends StoreBase {
     const text = encode(this.#serializer, toStoredSession(session), { sessionId: key, table: this.store.tableName });
     this.store.assertStorablePayload(text, key);
     const known = this.#cache.get(key);
+    // Destroyed or revoked by this process (or found gone): a request still in flight does not bring it back.
+    if (known?.state === "gone") return;
     // Writing back what this request read changes nothing it meant to change. Only against a read:
     // after our own write, another server may have written since, and skipping would lose this write.
     if (
-      known?.read !== undefined &&
+      known?.state === "read" &&
+      known.read !== undefined &&
       known.read.digest === payloadDigest(text) &&
       this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)
-    )
+    ) {
       return;
+    }
     // A session this process saw live is updated, not upserted: if it is gone (destroyed elsewhere, e.g.
-    // a logout in another tab), it stays gone instead of being resurrected by a late request.
-    const write = { id: key, text, expiresAt: new Date(expiresAt) };
+    // a logout in another tab or a revoke of all the user's sessions), it stays gone instead of being
+    // resurrected by a late request.
+    const write = { id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now), owner: this.#ownerOf(session) } };
     if (known === undefined) {
       await this.store.writeRow({ kind: "upsert", ...write });
     } else if ((await this.store.writeRow({ kind: "update", ...write })) === 0) {
-      this.#cache.forget(key);
+      this.#cache.rememberGone(key);
       return;
     }
     this.#cache.rememberWrite(key);
@@ -232,18 +337,28 @@ export class PgSessionStore extends StoreBase {
     const expiresAt = expiryOf(session, now, this.#options.ttl);
     if (expiresAt <= now) return this.#destroy(sid);
     const known = this.#cache.get(key);
-    if (known?.read !== undefined && this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)) return;
+    if (known?.state === "gone") return;
+    if (known?.state === "read" && known.read !== undefined && this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)) return;
     const staleBefore = new Date(expiresAt - this.#touchAfterMs(expiresAt, now));
-    const touched = await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: new Date(expiresAt), staleBefore });
+    // The touch moves last_active_at with the expiry: only when it writes the row anyway.
+    const touched = await this.store.writeRow({
+      kind: "touch",
+      id: key,
+      now: new Date(now),
+      expiresAt: new Date(expiresAt),
+      staleBefore,
+      track: true,
+    });
     if (known !== undefined && touched > 0) this.#cache.rememberWrite(key);
   }
 
   async #destroy(sid: string): Promise<void> {
     const key = this.#key(sid);
-    this.#cache.forget(key);
+    // Remembered as gone, not forgotten: a request of this session still in flight must not upsert it back.
+    this.#cache.rememberGone(key);
     // Hashed, `sid` may also be a key that ids() or all() listed; one statement deletes either row.
     if (this.#hash !== undefined && this.#fitsIdColumn(sid)) {
-      this.#cache.forget(sid);
+      this.#cache.rememberGone(sid);
       await this.store.writeRow({ kind: "destroy", ids: [key, sid] });
       return;
     }
@@ -265,7 +380,17 @@ export class PgSessionStore extends StoreBase {
 
   // all, ids and length share one reading, so what they count is what all() returns.
   async #list(method: "all" | "ids" | "length"): Promise<ListedRow[]> {
-    const rows = await this.store.query<StoredRow & { id: string }>(this.#statements.list, [new Date(this.#now())]);
+    const now = this.#now();
+    const timeout = this.#options.absoluteTimeoutMs;
+    const rows = await this.store.query<ListingRow>(this.#statements.list, [
+      new Date(now),
+      timeout === undefined ? null : new Date(now - timeout),
+    ]);
+    return this.#decodeRows(rows, method);
+  }
+
+  // Rows that cannot be decoded (another program's, or corrupt) are skipped and counted to the logger.
+  #decodeRows(rows: ListingRow[], method: string): ListedRow[] {
     const decoded: ListedRow[] = [];
     let skipped = 0;
     for (const row of rows) {
@@ -298,6 +423,33 @@ export class PgSessionStore extends StoreBase {
   // A non-string is a caller's bug, not a cookie, and still throws.
   #lookupKey(sid: string): string | undefined {
     return typeof sid === "string" ? unlessInvalidId(() => this.#key(sid)) : this.#key(sid);
+  }
+
+  // The key of an optional session id given to a user-sessions call; undefined stays undefined. For
+  // `current`, an id no row can have marks nothing; for `except` it is an InvalidSessionIdError, since
+  // sparing nothing would end the caller's own session too.
+  #optionalKey(sid: string | undefined, name: "current" | "except"): string | undefined {
+    if (sid === undefined) return undefined;
+    if (typeof sid !== "string") throw new TypeError(`${name} must be a session id (a string), got ${typeof sid}`);
+    return name === "except" ? this.#key(sid) : this.#lookupKey(sid);
+  }
+
+  // The owner columns a write sets: only with the `userId` option (without it, user_id is left as it is).
+  #ownerOf(session: SessionLike): RowOwner | undefined {
+    const { userId, device } = this.#options;
+    if (userId === undefined) return undefined;
+    const framework = session as unknown as FrameworkSession;
+    const id = userId(framework) ?? null;
+    if (id !== null) assertUserId(id, "userId(session)");
+    const info = device?.(framework) ?? undefined;
+    if (info !== undefined && (typeof info !== "object" || info === null)) {
+      throw new TypeError("device(session) must return { userAgent?, ip? }, null or undefined");
+    }
+    return {
+      userId: id,
+      userAgent: storedUserAgent(info?.userAgent, "device(session).userAgent"),
+      ip: storedIp(info?.ip, "device(session).ip"),
+    };
   }
 
   #fitsIdColumn(id: string): boolean {

@@ -9,28 +9,37 @@ export function payloadDigest(text: string): string {
 }
 
 /**
- * What this process knows of a session row. `read` is the payload's digest and the expiry as its last
- * `get` returned them; it is `undefined` once this process has written the row since that read, because from then on
- * only the database knows what the row holds (another server may have written it after us).
+ * What this process knows of a session row:
+ * - `read`: a `get` returned it live; `digest` and `expiresAt` are its payload's digest and expiry
+ *   then (`undefined` when write avoidance is off);
+ * - `written`: this process has written it since, so it exists, but only the database knows what it
+ *   holds (another server may have written it after us);
+ * - `gone`: this process destroyed or revoked it, or found it missing (or expired) after it was live.
+ *
+ * A session in any of these states is updated, never upserted, by `set`: a request that read it live
+ * must not create it again once it is gone, whoever deleted it. A `gone` one is not written at all.
  */
-export interface KnownRow {
-  read: { digest: string; expiresAt: number } | undefined;
-}
+export type KnownRow =
+  { state: "read"; read: { digest: string; expiresAt: number } | undefined } | { state: "written" } | { state: "gone" };
 
 /**
- * A bounded, least-recently-used memory of session rows this process has seen live, keyed by the stored
+ * A bounded, least-recently-used memory of session rows this process has seen, keyed by the stored
  * key. It lets `set` and `touch` skip a statement only when it would write back exactly what the last
  * `get` read and this process has not written the row since (the frameworks call `get` at the start of
  * every request, so that is the request's own read). Skipping against our own earlier write instead
- * would lose a write whenever another server wrote the row in between. It is a hint, never a source of
- * truth: forgetting an entry costs a statement, not correctness.
+ * would lose a write whenever another server wrote the row in between. For write avoidance it is a
+ * hint: forgetting an entry costs a statement. What it also gives is that a session seen live is never
+ * resurrected by a late `set` (it is updated, not upserted): that holds for entries still remembered,
+ * so the memory is kept even with write avoidance off (`remembersReads: false`).
  */
 export class WriteCache {
   readonly #entries = new Map<string, KnownRow>();
   readonly #capacity: number;
+  readonly #remembersReads: boolean;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, remembersReads = true) {
     this.#capacity = capacity;
+    this.#remembersReads = remembersReads;
   }
 
   get(key: string): KnownRow | undefined {
@@ -42,18 +51,24 @@ export class WriteCache {
     return entry;
   }
 
-  /** A `get` returned this row. */
+  /** A `get` returned this row live. */
   rememberRead(key: string, text: string, expiresAt: number): void {
-    this.#remember(key, { read: { digest: payloadDigest(text), expiresAt } });
+    this.#remember(key, { state: "read", read: this.#remembersReads ? { digest: payloadDigest(text), expiresAt } : undefined });
   }
 
   /** This process wrote the row (it exists, but what it holds is no longer known here). */
   rememberWrite(key: string): void {
-    this.#remember(key, { read: undefined });
+    this.#remember(key, { state: "written" });
   }
 
-  forget(key: string): void {
-    this.#entries.delete(key);
+  /** The row is gone (destroyed or revoked here, or found missing): no `set` of this process writes it again. */
+  rememberGone(key: string): void {
+    this.#remember(key, { state: "gone" });
+  }
+
+  /** A `get` found no live row: a session seen live is gone; of one never seen, nothing is kept. */
+  notFound(key: string): void {
+    if (this.#entries.has(key)) this.rememberGone(key);
   }
 
   clear(): void {

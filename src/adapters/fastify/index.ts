@@ -4,7 +4,14 @@
 // extends a plain EventEmitter).
 //
 //   await app.register(fastifySession, { secret, store: new PgSessionStore({ datasourceUrl }) });
-export { PgSessionStore, type ListedSession } from "../express-session/pg-session-store.ts";
+export { PgSessionStore, type ListedSession, type FoundSessions } from "../express-session/pg-session-store.ts";
+export type {
+  UserSession,
+  UserSessionPage,
+  UserSessionsOptions,
+  RevokeUserSessionsOptions,
+  FindSessionsQuery,
+} from "../../store/user-sessions.ts";
 export type { PgSessionStoreOptions } from "../express-session/adapter-options.ts";
 export type { FrameworkSession, FrameworkCookie } from "../express-session/framework-types.ts";
 export type { Logger } from "../express-session/logger.ts";

@@ -169,7 +169,7 @@ export class SessionEngine {
     this.now = options.now ?? Date.now;
     const table = this.store.table;
     this.#statements = rowStatementsFor(table).one;
-    this.#lockStatement = `SELECT a_session, expires_at FROM ${table.sql} WHERE id = $1::bpchar FOR UPDATE`;
+    this.#lockStatement = `SELECT a_session, expires_at, created_at FROM ${table.sql} WHERE id = $1::bpchar FOR UPDATE`;
     this.#prune = adapterStatementsFor(table).prune;
     if (this.#options.pruneIntervalMs !== false) {
       this.#pruner = new PruneTimer(() => this.prune(), this.#options.pruneIntervalMs, options.logger ?? console);
@@ -246,16 +246,17 @@ export class SessionEngine {
       return undefined;
     }
     if (known === "new") {
-      await this.store.writeRow({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt) });
+      await this.store.writeRow({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now) } });
       return { text, expiresAt };
     }
     if (known !== undefined && text === known.text) {
       if (this.#withinTouchAfter(known.expiresAt, expiresAt, now)) return known;
       const staleBefore = new Date(expiresAt - this.#touchAfterMs(expiresAt, now));
-      await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: new Date(expiresAt), staleBefore });
+      await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: new Date(expiresAt), staleBefore, track: true });
       return { text, expiresAt };
     }
-    if ((await this.store.writeRow({ kind: "update", id: key, text, expiresAt: new Date(expiresAt) })) === 0) return undefined;
+    if ((await this.store.writeRow({ kind: "update", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now) } })) === 0)
+      return undefined;
     return { text, expiresAt };
   }
 
@@ -324,9 +325,17 @@ export class SessionEngine {
     };
     return {
       row,
-      update: (sid, text, expiresAt) => run({ kind: "update", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt) }),
+      // created_at (once) and last_active_at move with every write, as PgSessionStore's do.
+      update: (sid, text, expiresAt) =>
+        run({ kind: "update", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt), track: { at: new Date(this.now()) } }),
       create: async (sid, text, expiresAt) =>
-        void (await run({ kind: "upsert", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt) })),
+        void (await run({
+          kind: "upsert",
+          id: this.#keyOrThrow(sid),
+          text,
+          expiresAt: new Date(expiresAt),
+          track: { at: new Date(this.now()) },
+        })),
       remove: async (sid) => {
         const key = this.keyOf(sid);
         if (key !== undefined) await run({ kind: "destroy", ids: [key] });
