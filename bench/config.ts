@@ -1,7 +1,7 @@
 import { allStoreDefinitions, defaultStores } from "./stores/index.ts";
 import type { StoreName } from "./stores/types.ts";
 
-export const sectionNames = ["throughput", "locked", "lost-update", "scale", "http", "breakdown"] as const;
+export const sectionNames = ["throughput", "locked", "lost-update", "scale", "users", "http", "breakdown"] as const;
 export type SectionName = (typeof sectionNames)[number];
 
 /** Counts and durations of one benchmark run: the default (full) run or `--quick` (a smoke run). */
@@ -29,6 +29,12 @@ export interface BenchConfig {
   locked: { concurrencies: number[] };
   lostUpdate: { requests: number };
   scale: { bigRows: number; payloadSizes: number[]; payloadSegmentMs: number };
+  /**
+   * A user's sessions: `rows` live sessions of `users` users (the same number each) in each store's
+   * table; list and count use the first `users - revokeUsers` users, one per call, for `segmentMs` per
+   * segment; revoke uses the last `revokeUsers`, each once (so at most `revokeUsers × rows / users` rows go).
+   */
+  users: { rows: number; users: number; revokeUsers: number; listLimit: number; concurrencies: number[] };
   /**
    * Real express / fastify apps over HTTP (autocannon): `connections` keep-alive connections, each with
    * its own session; each segment is `segmentMs` measured after `warmupMs` of unmeasured load on the same
@@ -74,6 +80,7 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
         locked: { concurrencies: [1, 16] },
         lostUpdate: { requests: 100 },
         scale: { bigRows: 20_000, payloadSizes: [1024, 100 * 1024, 1024 * 1024], payloadSegmentMs: 200 },
+        users: { rows: 20_000, users: 4_000, revokeUsers: 1_000, listLimit: 20, concurrencies: [1, 16] },
         http: { connections: 64, segmentMs: 400, warmupMs: 300 },
       }
     : {
@@ -91,6 +98,7 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
         locked: { concurrencies: [1, 16] },
         lostUpdate: { requests: 100 },
         scale: { bigRows: 1_000_000, payloadSizes: [1024, 100 * 1024, 1024 * 1024], payloadSegmentMs: 600 },
+        users: { rows: 200_000, users: 20_000, revokeUsers: 5_000, listLimit: 20, concurrencies: [1, 16] },
         http: { connections: 64, segmentMs: 1500, warmupMs: 500 },
       };
 }

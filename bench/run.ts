@@ -17,6 +17,7 @@ import { lockedSection } from "./sections/locked.ts";
 import { lostUpdateSection } from "./sections/lost-update.ts";
 import { scaleSection } from "./sections/scale.ts";
 import { throughputSection } from "./sections/throughput.ts";
+import { usersSection } from "./sections/users.ts";
 import { createBenchDatabase } from "./setup/database.ts";
 import { ensureGeneratedClients } from "./setup/generate.ts";
 import { migrationScriptsFor } from "./setup/sql-files.ts";
@@ -100,6 +101,7 @@ try {
   const locked = runs("locked") ? await lockedSection(context) : undefined;
   const lostUpdate = runs("lost-update") ? await lostUpdateSection(context) : undefined;
   const scale = runs("scale") ? await scaleSection(context) : undefined;
+  const users = runs("users") ? await usersSection(context) : undefined;
   const wholeRun = await memoryRows(false);
   // The HTTP apps, then the breakdown, each alone: the store workers are done (their connections closed).
   await Promise.all([...workers.values()].map((handle) => handle.stop()));
@@ -124,7 +126,7 @@ try {
     "run time": `${Math.round((performance.now() - started) / 1000)} s`,
   };
   const goals = evaluateGoals({ throughput, locked, http, memory: throughput === undefined ? undefined : memory });
-  const report = { config, environment, throughput, memory, locked, lostUpdate, scale, http, breakdown, goals };
+  const report = { config, environment, throughput, memory, locked, lostUpdate, scale, users, http, breakdown, goals };
   process.stdout.write(`${markdownReport(report)}\n`);
   log(`results written to ${writeResults(report)}`);
 } finally {

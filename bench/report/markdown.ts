@@ -3,9 +3,12 @@ import type { BreakdownLine } from "../sections/breakdown.ts";
 import type { HttpResult } from "../sections/http.ts";
 import type { LostUpdateRow } from "../sections/lost-update.ts";
 import type { ScaleResult } from "../sections/scale.ts";
+import type { UsersResult } from "../sections/users.ts";
 import type { Cells } from "../sections/summary.ts";
 import { workloadNames } from "../worker/workloads.ts";
+import { count, decimal } from "./format.ts";
 import { goalsTable, type Goal } from "./goals.ts";
+import { storeLabel } from "./labels.ts";
 import {
   breakdownTable,
   httpTables,
@@ -14,6 +17,7 @@ import {
   memoryTable,
   scaleTables,
   throughputTables,
+  usersTable,
   type MemoryRow,
 } from "./tables.ts";
 
@@ -25,6 +29,7 @@ export interface RunReport {
   locked: Cells | undefined;
   lostUpdate: LostUpdateRow[] | undefined;
   scale: ScaleResult | undefined;
+  users: UsersResult | undefined;
   http: HttpResult | undefined;
   breakdown: BreakdownLine[] | undefined;
   goals: Goal[] | undefined;
@@ -49,6 +54,7 @@ export function markdownReport(report: RunReport): string {
     report.lostUpdate &&
       `### Lost updates (${config.lostUpdate.requests} concurrent read-modify-write requests on one session)\n\n${lostUpdateTable(report.lostUpdate)}`,
     report.scale && `### Scale\n\n${scaleTables(report.scale)}`,
+    report.users && usersSection(report.users, config),
     report.http !== undefined &&
       report.http.cells.all().length > 0 &&
       `### HTTP: real apps over keep-alive connections\n\n` +
@@ -63,4 +69,16 @@ export function markdownReport(report: RunReport): string {
   ]
     .filter((part): part is string => typeof part === "string")
     .join("\n\n");
+}
+
+function usersSection(users: UsersResult, config: BenchConfig): string {
+  const counts = users.rowCounts.map((row) => `${storeLabel(row.store)} ${count(row.before)} → ${count(row.after)}`).join(", ");
+  return (
+    `### A user's sessions (${users.rows >= 100_000 ? "≥ 100,000" : count(users.rows)} rows)\n\n` +
+    `Each store's table filled with ${count(users.rows)} live ~1 KB sessions of ${count(users.users)} users (${decimal(users.rows / users.users, 1)} each; one INSERT … SELECT, then VACUUM ANALYZE), ` +
+    `besides the bench's own sessions. Every call is on a different user; list and count for ${config.segmentMs} ms per segment (after ${config.warmupMs} ms warm-up), ` +
+    `revoke on users used once (deleting their rows); medians of ${config.repeats} interleaved round(s). ` +
+    `Rows before the list → after the revokes: ${counts}.\n\n` +
+    usersTable(users, config.stores)
+  );
 }

@@ -5,6 +5,7 @@ import type { LostUpdateRow } from "../sections/lost-update.ts";
 import type { PruneRow, ScaleResult } from "../sections/scale.ts";
 import type { Cell, Cells } from "../sections/summary.ts";
 import type { StoreName } from "../stores/types.ts";
+import { userOperations, type UsersResult } from "../sections/users.ts";
 import { count, decimal, ms, ratio, table } from "./format.ts";
 import { storeLabel, workloadTitles } from "./labels.ts";
 
@@ -200,5 +201,43 @@ export function breakdownTable(lines: readonly BreakdownLine[]): string {
       decimal(line.statementsPerOp),
       line.adds,
     ]),
+  );
+}
+
+const userOperationTitles: Record<string, (limit: number) => string> = {
+  list: (limit) => `\`userSessions(user, { limit: ${limit} })\``,
+  count: () => "`countUserSessions(user)`",
+  revoke: () => "`revokeUserSessions(user)`",
+};
+
+/** A user's sessions: rows by operation, then concurrency, then store. */
+export function usersTable(users: UsersResult, stores: readonly StoreName[]): string {
+  const rows: string[][] = [];
+  const concurrencies = [...new Set(users.cells.all().map((cell) => cell.concurrency))].sort((a, b) => a - b);
+  for (const operation of userOperations) {
+    for (const concurrency of concurrencies) {
+      for (const store of stores) {
+        const cell = users.cells.get(store, operation, concurrency);
+        if (cell === undefined) continue;
+        const m = cell.median;
+        const errors = m.errors > 0 || m.misses > 0 ? ` (${count(m.errors)} err, ${count(m.misses)} empty)` : "";
+        rows.push([
+          storeLabel(store),
+          userOperationTitles[operation]!(users.listLimit),
+          String(concurrency),
+          count(m.opsPerSec) + errors,
+          ms(m.p50Ms),
+          ms(m.p99Ms),
+          decimal(m.statementsPerOp),
+          count(m.clientCpuUsPerOp),
+          count(m.serverCpuUsPerOp),
+          count(m.ops),
+        ]);
+      }
+    }
+  }
+  return table(
+    ["store", "operation", "c", "ops/s", "p50 ms", "p99 ms", "stmts/op", "client CPU µs/op", "server CPU µs/op", "calls (median)"],
+    rows,
   );
 }

@@ -1,5 +1,5 @@
 import { migrationScriptsFor } from "../setup/sql-files.ts";
-import { expiredAnHourAgo, fillerBlob, fillerCookie, fillerId, series } from "./filler.ts";
+import { expiredAnHourAgo, fillerBlob, fillerCookie, fillerId, fillUserSessions, series } from "./filler.ts";
 import type { BenchStore, OpenOptions, StoreDefinition } from "./types.ts";
 
 const table = "sessions_prisma";
@@ -16,6 +16,7 @@ export const oursPrisma: StoreDefinition = {
     `INSERT INTO "${table}" (id, a_session, expires_at) ` +
     `SELECT ${fillerId}, '{"json":{"cookie":' || ${fillerCookie} || ',"blob":"' || ${fillerBlob} || '"}}', ${expiredAnHourAgo} ` +
     `FROM ${series(from, to)}`,
+  userSessions: { table: table, fill: (from, to, users) => fillUserSessions(table, from, to, users) },
   countRows: `SELECT count(*)::int AS n FROM "${table}"`,
   async open({ url, poolMax }: OpenOptions): Promise<BenchStore> {
     const { PgSessionStore } = await import("../../src/adapters/express-session/index.ts");
@@ -37,6 +38,11 @@ export const oursPrisma: StoreDefinition = {
       },
       prune: async () => {
         await adapter.prune();
+      },
+      users: {
+        list: async (user, limit) => (await adapter.userSessions(user, { limit })).sessions.length,
+        count: (user) => adapter.countUserSessions(user),
+        revokeAll: (user) => adapter.revokeUserSessions(user),
       },
       close: async () => {
         await adapter.close();

@@ -1,5 +1,5 @@
 import { migrationScripts } from "../setup/sql-files.ts";
-import { expiredAnHourAgo, fillerBlob, fillerCookie, fillerId, series } from "./filler.ts";
+import { expiredAnHourAgo, fillerBlob, fillerCookie, fillerId, fillUserSessions, series } from "./filler.ts";
 import type { BenchStore, OpenOptions, StoreDefinition } from "./types.ts";
 
 /** This project: `PgSessionStore` (express-session API) and `SessionManager.open` (locked units) on one client. */
@@ -11,6 +11,7 @@ export const ours: StoreDefinition = {
     `INSERT INTO "sessions" (id, a_session, expires_at) ` +
     `SELECT ${fillerId}, '{"json":{"cookie":' || ${fillerCookie} || ',"blob":"' || ${fillerBlob} || '"}}', ${expiredAnHourAgo} ` +
     `FROM ${series(from, to)}`,
+  userSessions: { table: "sessions", fill: (from, to, users) => fillUserSessions("sessions", from, to, users) },
   countRows: `SELECT count(*)::int AS n FROM "sessions"`,
   async open({ url, poolMax }: OpenOptions): Promise<BenchStore> {
     const { PgSessionStore } = await import("../../src/adapters/express-session/index.ts");
@@ -30,6 +31,11 @@ export const ours: StoreDefinition = {
       },
       prune: async () => {
         await adapter.prune();
+      },
+      users: {
+        list: async (user, limit) => (await adapter.userSessions(user, { limit })).sessions.length,
+        count: (user) => adapter.countUserSessions(user),
+        revokeAll: (user) => adapter.revokeUserSessions(user),
       },
       close: () => adapter.close(),
     };

@@ -20,6 +20,15 @@ export interface LockedUnits {
   read(id: string): Promise<Record<string, unknown>>;
 }
 
+/** A user's sessions (ours: `PgSessionStore`'s per-user API). */
+export interface UserSessionCalls {
+  /** The first page of `user`'s live sessions (`limit` per page); resolves the page's length. */
+  list(user: string, limit: number): Promise<number>;
+  count(user: string): Promise<number>;
+  /** Ends every session of `user`; resolves the number of live ones ended. */
+  revokeAll(user: string): Promise<number>;
+}
+
 /** A store opened inside a worker process. */
 export interface BenchStore {
   /** The express-session Store under test (its callback API is what express-session calls). */
@@ -27,6 +36,7 @@ export interface BenchStore {
   locked?: LockedUnits;
   /** Deletes expired rows the way the store does it in production. */
   prune?(): Promise<void>;
+  users?: UserSessionCalls;
   close(): Promise<void>;
 }
 
@@ -47,6 +57,12 @@ export interface StoreDefinition {
   ddl(): string[];
   /** SQL adding rows `from..to` (1-based, inclusive) as expired ~1 KB sessions, for the scale runs. */
   fillExpired?(from: number, to: number): string;
+  /** The users section's filler: the store's table, and SQL adding live sessions with a user (ours only). */
+  userSessions?: {
+    table: string;
+    /** SQL adding rows `from..to` (1-based, inclusive) as live ~1 KB sessions of users `1..users` (see filler.ts). */
+    fill(from: number, to: number, users: number): string;
+  };
   /** SQL counting the table's rows. */
   countRows?: string;
   open(options: OpenOptions): Promise<BenchStore>;

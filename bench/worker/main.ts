@@ -44,6 +44,23 @@ export interface SegmentArgs {
   bytes?: number;
 }
 
+/** The users section's segments: one call per user, users `u<from>`..`u<to>` in order. */
+export interface UserSegmentArgs {
+  operation: "list" | "count" | "revoke";
+  concurrency: number;
+  durationMs: number;
+  warmupMs: number;
+  maxOps: number;
+  from: number;
+  to: number;
+  /** The first user (from..to); the calls go on from there. */
+  start: number;
+  /** Page size of `list`. */
+  limit: number;
+  /** Start over at `from` when past `to` (list and count); without it the segment ends there (revoke: users are not reused). */
+  wrap: boolean;
+}
+
 let state: WorkloadState | undefined;
 let serverCpu: InstanceType<typeof ServerCpu> | undefined;
 let locked: LockedState | undefined;
@@ -96,6 +113,33 @@ serve({
     };
     const result = await runSegment(op, options, { counter, serverCpu: serverCpu! });
     return { ...result, misses: s.misses };
+  },
+
+  /** A user's sessions: list / count / revoke all, each call on the next user (warm-up included). */
+  async userSegment(args: UserSegmentArgs) {
+    const s = current();
+    const users = s.bench.users;
+    if (users === undefined) throw new Error("this store has no per-user API");
+    let next = args.start;
+    let misses = 0;
+    const op = async (): Promise<boolean> => {
+      if (next > args.to) {
+        if (!args.wrap) return false;
+        next = args.from;
+      }
+      const user = `u${next++}`;
+      const found =
+        args.operation === "list"
+          ? await users.list(user, args.limit)
+          : args.operation === "count"
+            ? await users.count(user)
+            : await users.revokeAll(user);
+      if (found === 0) misses++;
+      return true;
+    };
+    const options = { concurrency: args.concurrency, durationMs: args.durationMs, warmupMs: args.warmupMs, maxOps: args.maxOps };
+    const result = await runSegment(op, options, { counter, serverCpu: serverCpu! });
+    return { ...result, misses, lastUser: next - 1 };
   },
 
   /** Creates sessions (unmeasured) until `destroy` has `count` ids to consume. */
