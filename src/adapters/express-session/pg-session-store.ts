@@ -31,6 +31,7 @@ import { expiryOf, fromStoredSession, toStoredSession, type SessionLike } from "
 import type { FrameworkSession, StoreBaseConstructor } from "./framework-types.ts";
 import { adapterStatementsFor, type AdapterStatements } from "../../table/adapter-statements.ts";
 import { payloadDigest, WriteCache } from "./write-cache.ts";
+import { touchAfterMs, withinTouchAfter } from "./touch-after.ts";
 
 // express-session's Store when it is installed (its `regenerate`, `load` and `createSession` are then
 // inherited); a plain EventEmitter for @fastify/session users who do not have it. Typed structurally
@@ -314,7 +315,7 @@ export class PgSessionStore extends StoreBase {
       known?.state === "read" &&
       known.read !== undefined &&
       known.read.digest === payloadDigest(text) &&
-      this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)
+      withinTouchAfter(this.#options.touchAfter, known.read.expiresAt, expiresAt, now)
     ) {
       return;
     }
@@ -338,8 +339,13 @@ export class PgSessionStore extends StoreBase {
     if (expiresAt <= now) return this.#destroy(sid);
     const known = this.#cache.get(key);
     if (known?.state === "gone") return;
-    if (known?.state === "read" && known.read !== undefined && this.#withinTouchAfter(known.read.expiresAt, expiresAt, now)) return;
-    const staleBefore = new Date(expiresAt - this.#touchAfterMs(expiresAt, now));
+    if (
+      known?.state === "read" &&
+      known.read !== undefined &&
+      withinTouchAfter(this.#options.touchAfter, known.read.expiresAt, expiresAt, now)
+    )
+      return;
+    const staleBefore = new Date(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now));
     // The touch moves last_active_at with the expiry: only when it writes the row anyway.
     const touched = await this.store.writeRow({
       kind: "touch",
@@ -469,17 +475,6 @@ export class PgSessionStore extends StoreBase {
 
   #decode(sid: string, text: string | null): Record<string, unknown> {
     return decode(this.#serializer, text, { sessionId: sid, table: this.store.tableName });
-  }
-
-  // The stored expiry is "recent enough" when the new one is at most touchAfter later.
-  #withinTouchAfter(storedExpiresAt: number, expiresAt: number, now: number): boolean {
-    return expiresAt >= storedExpiresAt ? expiresAt - storedExpiresAt <= this.#touchAfterMs(expiresAt, now) : false;
-  }
-
-  #touchAfterMs(expiresAt: number, now: number): number {
-    const configured = this.#options.touchAfter;
-    if (configured !== undefined) return configured * 1000;
-    return Math.min(60_000, (expiresAt - now) / 10);
   }
 }
 

@@ -38,6 +38,7 @@ import type { Logger } from "../express-session/logger.ts";
 import { PruneTimer } from "../express-session/prune-timer.ts";
 import { toStoredSession } from "../express-session/session-payload.ts";
 import { assertNodeRuntime } from "./runtime.ts";
+import { touchAfterMs, withinTouchAfter } from "../express-session/touch-after.ts";
 
 /**
  * The storage options of every web entry: PgSessionStore's (the same meaning and defaults, so a web
@@ -250,8 +251,8 @@ export class SessionEngine {
       return { text, expiresAt };
     }
     if (known !== undefined && text === known.text) {
-      if (this.#withinTouchAfter(known.expiresAt, expiresAt, now)) return known;
-      const staleBefore = new Date(expiresAt - this.#touchAfterMs(expiresAt, now));
+      if (withinTouchAfter(this.#options.touchAfter, known.expiresAt, expiresAt, now)) return known;
+      const staleBefore = new Date(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now));
       await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: new Date(expiresAt), staleBefore, track: true });
       return { text, expiresAt };
     }
@@ -356,16 +357,6 @@ export class SessionEngine {
     if (key !== undefined) return key;
     if (this.#hash === undefined) this.store.assertStorableId(sid); // throws, with the store's message
     throw new InvalidSessionIdError(`Invalid session ID: ${JSON.stringify(sid)}`, { table: this.store.tableName });
-  }
-
-  #withinTouchAfter(storedExpiresAt: number, expiresAt: number, now: number): boolean {
-    return expiresAt >= storedExpiresAt ? expiresAt - storedExpiresAt <= this.#touchAfterMs(expiresAt, now) : false;
-  }
-
-  #touchAfterMs(expiresAt: number, now: number): number {
-    const configured = this.#options.touchAfter;
-    if (configured !== undefined) return configured * 1000;
-    return Math.min(60_000, (expiresAt - now) / 10);
   }
 }
 

@@ -1,0 +1,13 @@
+/**
+ * How much older than the new expiry the stored one may be before a save of unchanged data writes it:
+ * `touchAfter` seconds, or by default min(60 s, a tenth of what is left of the session's life).
+ */
+export function touchAfterMs(touchAfter: number | undefined, expiresAt: number, now: number): number {
+  if (touchAfter !== undefined) return touchAfter * 1000;
+  return Math.min(60_000, (expiresAt - now) / 10);
+}
+
+/** The stored expiry is "recent enough" when the new one is at most `touchAfterMs` later. */
+export function withinTouchAfter(touchAfter: number | undefined, storedExpiresAt: number, expiresAt: number, now: number): boolean {
+  return expiresAt >= storedExpiresAt ? expiresAt - storedExpiresAt <= touchAfterMs(touchAfter, expiresAt, now) : false;
+}
