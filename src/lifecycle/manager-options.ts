@@ -1,11 +1,9 @@
 import type { Serializer } from "../serialization/serializer.ts";
 import type { PostgresStore } from "../store/postgres-store.ts";
-import type { TransactionOptions } from "../driver/driver.ts";
 import {
   assertNoStoreOptionsBeside,
   assertOnlyOptions,
   normalizeLockTimeout,
-  normalizeTransactionOptions,
   pickOptions,
   storeOptionKeys,
   type PostgresStoreOptions,
@@ -51,11 +49,6 @@ export function assertManagerOptions(options: SessionManagerOptions): void {
   assertNoStoreOptionsBeside(options);
   normalizeLockTimeout(options.lockTimeout);
   normalizeAbsoluteTimeout(options.absoluteTimeout);
-}
-
-/** The transaction options of every unit of work, checked as the store checks its own. */
-export function transactionOptionsOf(options: SessionManagerOptions): TransactionOptions {
-  return normalizeTransactionOptions(options);
 }
 
 /** The options of the store a manager builds for itself. */

@@ -20,13 +20,7 @@ import {
 import type { TransactionOptions } from "../driver/driver.ts";
 import type { SessionRecord } from "../store/session-record.ts";
 import type { StoreTransaction } from "../store/store-transaction.ts";
-import {
-  assertManagerOptions,
-  managerDefaults,
-  storeOptionsOf,
-  transactionOptionsOf,
-  type SessionManagerOptions,
-} from "./manager-options.ts";
+import { assertManagerOptions, managerDefaults, storeOptionsOf, type SessionManagerOptions } from "./manager-options.ts";
 import { OpenSession, type Session, type SessionData } from "./session.ts";
 import { assertSessionId, generateSessionId } from "./session-id.ts";
 
@@ -77,7 +71,7 @@ export class SessionManager<D extends SessionData = SessionData> {
     }
     this.#idLength = idLength;
     this.#lockTimeout = options.lockTimeout;
-    this.#transaction = transactionOptionsOf(options);
+    this.#transaction = normalizeTransactionOptions(options);
     this.#absoluteTimeoutMs = normalizeAbsoluteTimeout(options.absoluteTimeout);
     this.#users = new UserSessionQueries(this.store, Date.now, this.#absoluteTimeoutMs);
   }
@@ -121,7 +115,8 @@ export class SessionManager<D extends SessionData = SessionData> {
    */
   async open<T>(id: string, fn: (session: Session<D>) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.#assertId(id);
-    const transaction = normalizeTransactionOptions({ ...this.#transaction, ...options });
+    // Checked before anything runs; the manager's own were checked at construction.
+    const transaction = { ...this.#transaction, ...normalizeTransactionOptions(options) };
     const held = await this.#enter(id);
     let session: OpenSession<D> | undefined;
     try {

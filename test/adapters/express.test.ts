@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import express from "express";
 import session from "express-session";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
-import { CorruptPayloadError, InvalidSessionIdError, TableNotFoundError } from "../../src/index.ts";
+import { InvalidSessionIdError } from "../../src/index.ts";
 import { eventually } from "../support/database.ts";
 import { baseUrl, CookieClient } from "../support/http.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";

@@ -20,10 +20,7 @@ import {
   pickOptions,
   tableOptionKeys,
   transactionOptionKeys,
-  type BatchOptions,
-  type ConnectionOptions,
   type PostgresStoreOptions,
-  type TableOptions,
 } from "../../store/store-options.ts";
 import { adapterStatementsFor } from "../../table/adapter-statements.ts";
 import { rowStatementsFor, type RowStatements } from "../../table/row-statements.ts";
@@ -33,8 +30,7 @@ import {
   type NormalizedAdapterOptions,
   type PgSessionStoreOptions,
 } from "../express-session/adapter-options.ts";
-import { idHasher, type HashIdsOption } from "../express-session/id-hasher.ts";
-import type { Logger } from "../express-session/logger.ts";
+import { idHasher } from "../express-session/id-hasher.ts";
 import { PruneTimer } from "../express-session/prune-timer.ts";
 import { toStoredSession } from "../express-session/session-payload.ts";
 import { assertNodeRuntime } from "./runtime.ts";
@@ -44,28 +40,8 @@ import { touchAfterMs, withinTouchAfter } from "../express-session/touch-after.t
  * The storage options of every web entry: PgSessionStore's (the same meaning and defaults, so a web
  * app and an express app on one table agree), plus the transaction options of the locked unit.
  */
-export interface SessionStorageOptions extends ConnectionOptions, TableOptions, BatchOptions, TransactionOptions {
-  /** An existing {@link PostgresStore} to use (and not close), e.g. your express PgSessionStore's `.store`. */
-  store?: PostgresStore;
-  /** Must be the same as the express PgSessionStore's on the same table. @default superjsonSerializer */
-  serializer?: Serializer;
-  /** Server-side lifetime of a session whose cookie has neither `maxAge` nor `expires`, in seconds. @default 86400 */
-  ttl?: number;
-  /**
-   * Skip the expiry write of an unchanged session while the stored expiry is at most this many seconds
-   * older than the new one. @default min(60, a tenth of the session's lifetime)
-   */
-  touchAfter?: number;
-  /** Seconds between background prunes of expired rows (randomized ±50 %, `unref`'d); `false` disables. @default 900 */
-  pruneSessionInterval?: number | false;
-  /** Rows deleted per prune statement. @default 1000 */
-  pruneBatchSize?: number;
-  /** Receives background prune failures. @default console */
-  logger?: Logger;
-  /** Store a hash of each id instead of the id; must match the express PgSessionStore's. @default false */
-  hashIds?: HashIdsOption;
-  /** The clock, in ms since the epoch. @default Date.now */
-  now?: () => number;
+export interface SessionStorageOptions
+  extends Omit<PgSessionStoreOptions, "cacheSize" | "userId" | "device" | "absoluteTimeout">, TransactionOptions {
   /**
    * Longest wait for a session's row lock in a locked unit, in ms (PostgreSQL `lock_timeout`, for that
    * transaction only); longer raises LockTimeoutError. Unset: wait while the holder holds it, which its
