@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates the Prisma client into src/generated/prisma (run by `npm install` / `npm ci` via `prepare`).
+// Generates the Prisma client into test/generated/prisma (for the tests and the bench; the library ships none) (run by `npm install` / `npm ci` via `prepare`).
 //
 // Why the fallback: `prisma generate` (Prisma 7) insists on downloading the native schema engine even
 // though generating a `prisma-client` never runs it, so generate fails where that download host is

@@ -16,7 +16,7 @@ export async function openLayers(
   const pg = (await import("pg")).default;
   const superjson = (await import("superjson")).default;
   const { PrismaPg } = await import("@prisma/adapter-pg");
-  const { PrismaClient } = await import("../../src/generated/prisma/client.ts");
+  const { PrismaClient } = await import("../../test/generated/prisma/client.ts");
   const { PgSessionStore } = await import("../../src/adapters/express-session/index.ts");
   const { SessionManager } = await import("../../src/index.ts");
   const { toStoredSession } = await import("../../src/adapters/express-session/session-payload.ts");

@@ -12,7 +12,7 @@ export const oursPrisma: StoreDefinition = {
   label: "prisma-pg-session (PrismaClient)",
   ...oursTable(table),
   async open({ url, poolMax }: OpenOptions): Promise<BenchStore> {
-    const { PrismaClient } = await import("../../src/generated/prisma/client.ts");
+    const { PrismaClient } = await import("../../test/generated/prisma/client.ts");
     const { PrismaPg } = await import("@prisma/adapter-pg");
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolMax }) });
     return oursBenchStore({ prisma, tableName: table }, () => prisma.$disconnect());

@@ -5,7 +5,7 @@ import { openEmbeddedDatabase } from "../embedded/embedded-database.ts";
 
 /** A database for the CLI and the demo: a PostgreSQL server, or the embedded default. */
 export interface OpenedDatabase {
-  /** Store options reaching it: a node-postgres pool on a server, a Prisma client on the embedded one. */
+  /** Store options reaching it: a node-postgres pool on a server, PGlite's Prisma-shaped SQL client on the embedded one. */
   connection: { pgPool: PgPool } | { prisma: TransactionalClient };
   /** Where the sessions are, for people (never includes a password). */
   description: string;
@@ -34,7 +34,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
   }
   const embedded = await openEmbeddedDatabase(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
   return {
-    connection: { prisma: embedded.prisma },
+    connection: { prisma: embedded.client },
     description: `the embedded database (PGlite) in ${embedded.dataDir}`,
     warning:
       embedded.recoveredFrom === undefined

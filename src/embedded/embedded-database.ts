@@ -1,12 +1,16 @@
 import { resolve } from "node:path";
 import { EmbeddedDatabaseError } from "../errors/store-errors.ts";
-import { PrismaClient } from "../generated/prisma/client.ts";
 import type { TransactionalClient } from "../driver/prisma-handle.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
+import { pgliteClient } from "./pglite-client.ts";
 
-/** An in-process PostgreSQL (PGlite) and a Prisma client on it. */
+/** An in-process PostgreSQL (PGlite). */
 export interface EmbeddedDatabase {
-  prisma: TransactionalClient;
+  /**
+   * What the stores take as their `prisma` option: the SQL part of a Prisma client (`$queryRawUnsafe`,
+   * `$executeRawUnsafe`, `$transaction`), answered by PGlite. It is not a Prisma client (it has no models).
+   */
+  client: TransactionalClient;
   dataDir: string;
   /** Set when the directory was left by a process that ended without closing it (and was recovered). */
   recoveredFrom: number | undefined;
@@ -21,13 +25,15 @@ export interface EmbeddedOptions {
   openTimeoutMs?: number;
 }
 
-async function importOptional<T>(name: string): Promise<T> {
+async function importPglite(): Promise<typeof import("@electric-sql/pglite")> {
   try {
-    return (await import(name)) as T;
+    return await import("@electric-sql/pglite");
   } catch (cause) {
     throw new EmbeddedDatabaseError(
-      `The embedded database needs the package ${name}: npm install @electric-sql/pglite pglite-prisma-adapter (or set DATABASE_URL)`,
-      { cause },
+      "The embedded database needs the package @electric-sql/pglite: npm install @electric-sql/pglite (or set DATABASE_URL)",
+      {
+        cause,
+      },
     );
   }
 }
@@ -37,8 +43,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions = {}): Promi
   const dataDir = resolve(options.dataDir ?? ".data/pglite");
   const lock = lockDataDir(dataDir);
   try {
-    const { PGlite } = await importOptional<typeof import("@electric-sql/pglite")>("@electric-sql/pglite");
-    const { PrismaPGlite } = await importOptional<typeof import("pglite-prisma-adapter")>("pglite-prisma-adapter");
+    const { PGlite } = await importPglite();
     const timeoutMs = options.openTimeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -54,16 +59,14 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions = {}): Promi
       );
     });
     const pglite = await Promise.race([PGlite.create(dataDir), timeout]).finally(() => clearTimeout(timer));
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) }) as unknown as TransactionalClient;
     let closing: Promise<void> | undefined;
     return {
-      prisma,
+      client: pgliteClient(pglite),
       dataDir,
       recoveredFrom: lock.crashedOwner,
       close: () =>
         (closing ??= (async () => {
           try {
-            await prisma.$disconnect();
             await pglite.close();
           } finally {
             lock.release();

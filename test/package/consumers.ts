@@ -19,7 +19,7 @@ export const consumerCompilerOptions = {
 
 /**
  * (a) An ESM app using `.`, `./express` (with express-session and its types installed) and `./embedded`
- * (types, and that the entry loads: it brings Prisma's generated client).
+ * (types, and that the entry loads; PGlite itself is imported only when a database is opened).
  */
 export const esmApp = `
 import assert from "node:assert/strict";
@@ -40,7 +40,7 @@ const tableName = process.env["PPS_TABLE"] ?? "";
 
 // Type level: the embedded database's client is a store's \`prisma\`; the adapter is express-session's Store.
 export function storeOn(db: EmbeddedDatabase): PostgresStore {
-  return new PostgresStore({ prisma: db.prisma, tableName });
+  return new PostgresStore({ prisma: db.client, tableName });
 }
 export const embeddedOptions: EmbeddedOptions = { dataDir: ".data/pglite" };
 const adapterOptions: PgSessionStoreOptions = { datasourceUrl, tableName, pruneSessionInterval: false };
@@ -70,7 +70,7 @@ await adapter.set(sid, stored);
 assert.equal((await adapter.get(sid))?.["user"], "ann");
 await adapter.close();
 
-// The embedded entry loads (Prisma's generated client) without opening anything.
+// The embedded entry loads without opening anything (PGlite is imported on open).
 const embedded = await import("prisma-pg-session/embedded");
 assert.equal(typeof embedded.openEmbeddedDatabase, "function");
 console.log("esm consumer ok");

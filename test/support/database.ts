@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaClient } from "../../src/generated/prisma/client.ts";
+import { PrismaClient } from "../generated/prisma/client.ts";
 import { migrationScriptsFor } from "./migrations.ts";
 
 /** URL of this run's database (created by the global setup). */
