@@ -21,6 +21,8 @@ interface DatabaseFailure {
 interface Violation {
   table: string | undefined;
   columns: string[] | undefined;
+  /** The violated constraint's name, when only the message gives it. */
+  constraint?: string | undefined;
 }
 
 // PostgreSQL's detail of a unique violation: `Key (id)=(abc) already exists.`
@@ -56,16 +58,19 @@ function describe(error: unknown): DatabaseFailure | undefined {
   if (adapterCause) {
     const sqlState = adapterCause["originalCode"] ?? adapterCause["code"];
     const kind = adapterCause["kind"];
-    // adapter-pg reports the `table` (and the index by name); the PGlite adapter only `constraint: { fields }`.
+    // adapter-pg reports the `table` (and the index by name) since 7.x; before (7.0) only
+    // `constraint: { fields }` and the message, which names the constraint.
     const constraint = adapterCause["constraint"] as { fields?: unknown } | undefined;
+    const driverMessage = optionalString(adapterCause["originalMessage"]);
     return {
       sqlState: typeof sqlState === "string" ? sqlState : undefined,
       kind: typeof kind === "string" ? kind : undefined,
       prismaCode,
-      message: typeof adapterCause["originalMessage"] === "string" ? adapterCause["originalMessage"] : message,
+      message: driverMessage ?? message,
       violated: {
         table: optionalString(adapterCause["table"]),
         columns: Array.isArray(constraint?.fields) ? constraint.fields.filter((f): f is string => typeof f === "string") : undefined,
+        constraint: driverMessage === undefined ? undefined : /unique constraint "([^"]+)"/.exec(driverMessage)?.[1],
       },
     };
   }
@@ -119,14 +124,16 @@ function isUnavailable(f: DatabaseFailure): boolean {
  * A unique violation is a duplicate session id only when it is on the sessions table's `id`: the same
  * SQLSTATE also comes from the system catalogs (two sessions creating one table at once), from another
  * unique index, or from a table of the caller's own. Judged by the violated columns and the table, as
- * far as the driver names them (the PGlite adapter passes on the columns only); with neither, it is not
- * ours to re-type.
+ * far as the driver names them; without the table, by the constraint's name (`<table>_pkey`, the name
+ * PostgreSQL and `prisma migrate` give the primary key); with none of them, it is not ours to re-type.
  */
 function isDuplicateSessionId(violated: Violation | undefined, table: string | undefined): boolean {
   if (violated === undefined) return false;
   const onId = violated.columns?.length === 1 && violated.columns[0] === "id";
   if (violated.columns !== undefined && !onId) return false;
-  if (violated.table !== undefined) return table !== undefined && violated.table === table.split(".").pop();
+  const bareTable = table?.split(".").pop();
+  if (violated.table !== undefined) return bareTable !== undefined && violated.table === bareTable;
+  if (violated.constraint !== undefined) return bareTable !== undefined && violated.constraint === `${bareTable}_pkey`;
   return onId;
 }
 
