@@ -26,7 +26,7 @@ export PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$(command -v 
 echo "== a clone of HEAD, installed once"
 git clone -q "$root" "$work/repo"
 (cd "$work/repo" && quiet ci >/dev/null)
-tarball="$(cd "$work/repo" && npm pack --ignore-scripts --silent --pack-destination "$work")"
+tarball="$work/$(cd "$work/repo" && npm pack --ignore-scripts --silent --pack-destination "$work")"
 
 db_url="$(node -e 'const u = new URL(process.argv[1]); u.pathname = "/" + process.argv[2]; console.log(u.toString())' "$admin_url" "$database")"
 psql -q "$admin_url" -c "CREATE DATABASE \"$database\"" >/dev/null
