@@ -51,7 +51,9 @@ for version in "${versions[@]}"; do
   (
     cd "$app"
     echo '{ "name": "fresh-app", "private": true, "type": "module" }' >package.json
-    quiet install "$tarball" "@prisma/client@$version" "@prisma/adapter-pg@$version" "prisma@$version" >/dev/null
+    # An app on Prisma that then adds the package, as users do.
+    quiet install "@prisma/client@$version" "@prisma/adapter-pg@$version" "prisma@$version" >/dev/null
+    quiet install "$tarball" >/dev/null
     sed 's#^\(\s*output\s*=\s*\).*#\1"../generated/prisma"#' node_modules/prisma-pg-session/prisma/schema.prisma >prisma/schema.prisma
     npx prisma generate --schema prisma/schema.prisma >/dev/null
     psql -q "$db_url" -c "DROP TABLE IF EXISTS sessions" >/dev/null 2>&1
