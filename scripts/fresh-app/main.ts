@@ -17,16 +17,16 @@ try {
   assert.equal(read?.["user"], "ann");
   assert.equal(missing, null);
 
-  // The lifecycle API in the app's interactive transactions; a Decimal comes back as the app's own class
-  // (one copy of @prisma/client-runtime-utils).
+  // The lifecycle API in the app's interactive transactions; a Decimal comes back as one Prisma accepts
+  // (not `instanceof Prisma.Decimal`: Prisma's runtime require()s the ESM package's CommonJS twin).
   const sessions = new SessionManager({ prisma });
   const { id } = await sessions.create({ price: new Prisma.Decimal("19.99") });
   await sessions.open(id, async (session) => {
-    assert.ok(session.data["price"] instanceof Prisma.Decimal);
+    assert.ok(Prisma.Decimal.isDecimal(session.data["price"]));
     session.data["seen"] = true;
   });
   const { data } = await sessions.read(id);
-  assert.ok(data["price"] instanceof Prisma.Decimal && data["price"].equals("19.99") && data["seen"] === true);
+  assert.ok(Prisma.Decimal.isDecimal(data["price"]) && data["price"].equals("19.99") && data["seen"] === true);
 
   // The model the package's schema gave the app.
   assert.equal(await prisma.session.count({ where: { id: { in: [sid, id] } } }), 2);
