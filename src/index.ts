@@ -66,3 +66,6 @@ export {
 } from "./errors/store-errors.ts";
 export { UnsupportedValueError } from "./serialization/unsupported-value-error.ts";
 export { StorableDataError } from "./serialization/storable-data-error.ts";
+
+// Events and telemetry options (SessionManager, and the adapters too).
+export type * from "./observability/public-types.ts";

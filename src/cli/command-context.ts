@@ -13,4 +13,5 @@ export interface CommandContext {
   now: () => Date;
 }
 
-export type Command = (context: CommandContext) => Promise<void>;
+/** Runs a command; it may resolve to its exit code (default: 0). */
+export type Command = (context: CommandContext) => Promise<void | number>;

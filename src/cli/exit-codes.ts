@@ -7,6 +7,8 @@ export const ExitCode = {
   badInput: 2,
   notFound: 3,
   unavailable: 4,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM after a clean stop, as shells count a signal's exit (128 + 2). */
+  interrupted: 130,
 } as const;
 
 export function exitCodeOf(error: unknown): number {

@@ -4,6 +4,7 @@ import { superjsonSerializer } from "../serialization/serializer.ts";
 import { PostgresStore } from "../store/postgres-store.ts";
 import type { Command } from "./command-context.ts";
 import { deleteSession } from "./commands/delete.ts";
+import { hashSecretVariable, importCommand } from "./commands/import.ts";
 import { list } from "./commands/list.ts";
 import { prune } from "./commands/prune.ts";
 import { keysVariable, rekey } from "./commands/rekey.ts";
@@ -13,7 +14,7 @@ import { stats } from "./commands/stats.ts";
 import { ExitCode, exitCodeOf, UsageError } from "./exit-codes.ts";
 import { createOutput } from "./output.ts";
 
-const commands: Record<string, Command> = { list, show, delete: deleteSession, prune, stats, schema };
+const commands: Record<string, Command> = { list, delete: deleteSession, prune, stats, schema };
 
 export const usage = `Usage: prisma-pg-session <command> [options]
 
@@ -21,7 +22,8 @@ Commands:
   list [--limit N] [--after ID]   sessions in id order (id, size in bytes, expiry), a page at a time
   list --user ID [--limit N] [--after ID]
                                   the user's sessions (also created, last active, user agent, ip)
-  show <id>                       one session, decoded
+  show <id>                       one session, decoded (and decrypted with
+                                  $SESSION_ENCRYPTION_KEYS when set)
   delete <id>                     delete one session
   delete --user ID [--yes]        count the user's sessions; with --yes, delete them all
   prune [--dry-run] [--batch-size N]
@@ -34,6 +36,14 @@ Commands:
   stats                           count, expired, payload sizes, oldest/newest expiry, users
                                   (distinct, sessions with one, the 5 with the most sessions)
   schema                          create the table, its columns and indexes if missing
+  import --from connect-pg-simple|prisma-session-store [--source-table NAME]
+         [--dry-run] [--batch-size N] [--after ID] [--hash-ids sha256|hmac] [--encrypt]
+                                  copy the live sessions of the old store's table (same
+                                  database) into the sessions table, as PgSessionStore with
+                                  the same hashIds and serializer writes them; never
+                                  overwrites a session already here, so it can be run again;
+                                  Ctrl-C stops after the batch in progress and prints the
+                                  --after that continues
 
 Options:
   --url URL        PostgreSQL URL (default: $DATABASE_URL; unset: the embedded database)
@@ -42,6 +52,14 @@ Options:
   --json           machine-readable output
   --plaintext      rekey: also encrypt rows stored without encryption
   --user ID        list, delete: the sessions of this user (user_id)
+  --from STORE     import: connect-pg-simple or prisma-session-store
+  --source-table NAME
+                   import: the old store's table, or schema.table (default: session for
+                   connect-pg-simple, Session for prisma-session-store)
+  --hash-ids sha256|hmac
+                   import: key rows as PgSessionStore's hashIds does: sha256 (true) or
+                   hmac ({ secret } from $SESSION_HASH_IDS_SECRET)
+  --encrypt        import: encrypt with $SESSION_ENCRYPTION_KEYS (createEncryptingSerializer)
   --yes            delete --user: really delete (without it: a dry run that counts)
   -h, --help       this text
 
@@ -49,15 +67,48 @@ Environment:
   SESSION_ENCRYPTION_KEYS   keys of createEncryptingSerializer, for rekey: id:key[,id:key...],
                             the first encrypting, all decrypting; each key is 32 bytes as
                             base64 (openssl rand -base64 32) or 64 hex characters, each id
-                            letters, digits, . _ - (never give keys on the command line)
+                            letters, digits, . _ - (never give keys on the command line);
+                            show decrypts with them; import --encrypt encrypts with the first
+  SESSION_HASH_IDS_SECRET   import --hash-ids hmac: the secret of hashIds: { secret }
 
-Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found, 4 database unreachable.`;
+Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found, 4 database unreachable,
+130 interrupted (import: run it again with the --after it printed).`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive whole number, got ${value}`);
   return n;
+}
+
+interface CommandSettings {
+  plaintext: boolean;
+  from?: string | undefined;
+  "source-table"?: string | undefined;
+  "hash-ids"?: string | undefined;
+  encrypt: boolean;
+}
+
+/** The command `name`, with what it takes from the options and the environment (never secrets from argv). */
+function commandNamed(name: string, values: CommandSettings, env: NodeJS.ProcessEnv): Command | undefined {
+  const keys = env[keysVariable];
+  switch (name) {
+    case "rekey":
+      return rekey({ keys, plaintext: values.plaintext });
+    case "show":
+      return show({ keys: keys || undefined });
+    case "import":
+      return importCommand({
+        from: values.from,
+        sourceTable: values["source-table"],
+        hashIds: values["hash-ids"],
+        encrypt: values.encrypt,
+        keys,
+        hashSecret: env[hashSecretVariable],
+      });
+    default:
+      return Object.hasOwn(commands, name) ? commands[name] : undefined;
+  }
 }
 
 /** Runs the CLI with `argv` (without node and script). @returns the exit code */
@@ -80,6 +131,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         plaintext: { type: "boolean", default: false },
         user: { type: "string" },
         yes: { type: "boolean", default: false },
+        from: { type: "string" },
+        "source-table": { type: "string" },
+        "hash-ids": { type: "string" },
+        encrypt: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -89,12 +144,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       process.stdout.write(`${usage}\n`);
       return name === undefined && !values.help ? ExitCode.badInput : ExitCode.ok;
     }
-    const command =
-      name === "rekey"
-        ? rekey({ keys: env[keysVariable], plaintext: values.plaintext })
-        : Object.hasOwn(commands, name)
-          ? commands[name]
-          : undefined;
+    const command = commandNamed(name, values, env);
     if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}; see --help`);
     const options = {
       limit: positiveInt("limit", values.limit, 50),
@@ -107,15 +157,22 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     if ((options.user !== undefined || options.yes) && name !== "list" && name !== "delete") {
       throw new UsageError(`--user and --yes apply to list and delete, not ${name}`);
     }
+    const importOnly = (["from", "source-table", "hash-ids", "encrypt"] as const).filter(
+      (option) => values[option] !== undefined && values[option] !== false,
+    );
+    if (importOnly.length > 0 && name !== "import") {
+      throw new UsageError(`${importOnly.map((option) => `--${option}`).join(", ")} apply to import, not ${name}`);
+    }
     const db = await openDatabase({ url: values.url ?? env["DATABASE_URL"], dataDir: values["data-dir"] });
     if (db.warning) process.stderr.write(`${db.warning}\n`);
+    let code: number | void;
     try {
       const store = new PostgresStore({ ...db.connection, ...(values.table === undefined ? {} : { tableName: values.table }) });
-      await command({ store, serializer: superjsonSerializer, output: output(), args, options, now: () => new Date() });
+      code = await command({ store, serializer: superjsonSerializer, output: output(), args, options, now: () => new Date() });
     } finally {
       await db.close();
     }
-    return ExitCode.ok;
+    return code ?? ExitCode.ok;
   } catch (error) {
     const code = exitCodeOf(error);
     const name = error instanceof Error ? error.name : "Error";

@@ -35,6 +35,8 @@ export class CoalescedRows implements SessionRows {
   readonly #maxBatch: number;
   readonly #reads: DataLoader<string, StoredRow | undefined>;
   #writes: PendingWrite[] = [];
+  // Telemetry's `session.batch.size`: told the kind and size of each statement sent (see observeBatches).
+  #observeBatch: ((statement: string, size: number) => void) | undefined;
 
   constructor(db: Queryable, statements: RowStatements, mapError: (error: unknown, sessionId: string) => unknown, maxBatch: number) {
     this.#db = db;
@@ -59,7 +61,13 @@ export class CoalescedRows implements SessionRows {
     });
   }
 
+  /** Reports each statement sent: its kind (`read`, or the write's kind) and how many calls it carries. */
+  observeBatches(observe: (statement: string, size: number) => void): void {
+    this.#observeBatch = observe;
+  }
+
   async #readMany(ids: readonly string[]): Promise<Array<StoredRow | undefined>> {
+    this.#observeBatch?.("read", ids.length);
     if (ids.length === 1) return [(await this.#db.query<StoredRow>(this.#statements.one.read, [ids[0]]))[0]];
     const rows = await this.#db.query<StoredRow & { id: string }>(this.#statements.many.read, [ids]);
     const byKey = new Map(rows.map(({ id, ...row }) => [id, row]));
@@ -91,6 +99,7 @@ export class CoalescedRows implements SessionRows {
   // One statement for writes of one kind to distinct ids; never rejects (its callers do).
   async #writeGroup(group: PendingWrite[]): Promise<void> {
     try {
+      this.#observeBatch?.(group[0]!.op.kind, group.length);
       if (group.length === 1) {
         const [sql, values] = oneRowWrite(this.#statements.one, group[0]!.op);
         group[0]!.resolve(await this.#db.execute(sql, values));

@@ -20,9 +20,20 @@ import {
 import type { TransactionOptions } from "../driver/driver.ts";
 import type { SessionRecord } from "../store/session-record.ts";
 import type { StoreTransaction } from "../store/store-transaction.ts";
-import { assertManagerOptions, managerDefaults, storeOptionsOf, type SessionManagerOptions } from "./manager-options.ts";
+import {
+  assertManagerOptions,
+  managerDefaults,
+  normalizeManagerTtl,
+  storeOptionsOf,
+  type SessionManagerOptions,
+} from "./manager-options.ts";
+import { ttlSecondsOf } from "../store/session-ttl.ts";
+import { adapterStatementsFor } from "../table/adapter-statements.ts";
 import { OpenSession, type Session, type SessionData } from "./session.ts";
 import { assertSessionId, generateSessionId } from "./session-id.ts";
+import { eventSinkOf, SessionEventEmitter } from "../observability/session-event-emitter.ts";
+import { Observer } from "../observability/observer.ts";
+import { reportingPrune, runPrune } from "../observability/prune-run.ts";
 
 /** A session's data at one moment, outside any unit of work. */
 export interface SessionSnapshot<D extends SessionData = SessionData> {
@@ -46,7 +57,7 @@ const heldSessions = new AsyncLocalStorage<ReadonlySet<string>>();
  * The `tie %session, 'Apache::Session::Postgres', $id` of this library: create, open (locked, for one
  * unit of work), read, rotate and delete sessions.
  */
-export class SessionManager<D extends SessionData = SessionData> {
+export class SessionManager<D extends SessionData = SessionData> extends SessionEventEmitter {
   readonly store: PostgresStore;
   readonly #ownsStore: boolean;
   readonly #serializer: Serializer;
@@ -55,11 +66,15 @@ export class SessionManager<D extends SessionData = SessionData> {
   readonly #lockTimeout: number | undefined;
   readonly #transaction: TransactionOptions;
   readonly #absoluteTimeoutMs: number | undefined;
+  readonly #ttl: number | ((data: D) => number) | undefined;
   readonly #users: UserSessionQueries;
+  readonly #observer: Observer;
 
-  constructor(options: SessionManagerOptions) {
+  constructor(options: SessionManagerOptions<D>) {
+    super();
     assertManagerOptions(options);
     this.store = options.store ?? new PostgresStore(storeOptionsOf(options));
+    this.#observer = new Observer(eventSinkOf(this), options, this.store, Date.now);
     this.#ownsStore = options.store === undefined;
     this.#serializer = options.serializer ?? superjsonSerializer;
     this.#maxIdLength = this.store.maxIdLength;
@@ -73,6 +88,7 @@ export class SessionManager<D extends SessionData = SessionData> {
     this.#lockTimeout = options.lockTimeout;
     this.#transaction = normalizeTransactionOptions(options);
     this.#absoluteTimeoutMs = normalizeAbsoluteTimeout(options.absoluteTimeout);
+    this.#ttl = normalizeManagerTtl(options.ttl);
     this.#users = new UserSessionQueries(this.store, Date.now, this.#absoluteTimeoutMs);
   }
 
@@ -81,7 +97,11 @@ export class SessionManager<D extends SessionData = SessionData> {
    * its creation time and, when given, its user (`userId`: then `userSessions(userId)` lists it and
    * `revokeUserSessions(userId)` ends it) and device (`userAgent`, up to 512 characters; `ip`).
    */
-  async create(data: Partial<Omit<D, "_session_id">> = {}, owner: SessionOwner = {}): Promise<SessionSnapshot<D>> {
+  create(data: Partial<Omit<D, "_session_id">> = {}, owner: SessionOwner = {}): Promise<SessionSnapshot<D>> {
+    return this.#observer.wraps ? this.#observer.run("create", () => this.#create(data, owner)) : this.#create(data, owner);
+  }
+
+  async #create(data: Partial<Omit<D, "_session_id">> = {}, owner: SessionOwner = {}): Promise<SessionSnapshot<D>> {
     if (typeof data !== "object" || data === null || Array.isArray(data)) {
       throw new TypeError("Session data must be a plain object");
     }
@@ -99,7 +119,14 @@ export class SessionManager<D extends SessionData = SessionData> {
       try {
         const text = this.#encode(id, full);
         this.store.assertStorablePayload(text, id);
-        await this.store.alone((tx) => tx.execute(this.#users.statements.insert, [id, text, new Date(), ...columns], id));
+        const now = Date.now();
+        const expiresAt = this.#expiryOf(full, now);
+        if (expiresAt !== null && expiresAt.getTime() <= now) {
+          throw new RangeError("ttl(data) gave a new session no lifetime (under 1 ms): it would have ended already, so it is not created");
+        }
+        const values = [id, text, new Date(now), ...columns, expiresAt];
+        await this.store.alone((tx) => tx.execute(this.#users.statements.insert, values, id));
+        this.#observer.created(id);
         return { id, data: full };
       } catch (error) {
         if (!(error instanceof DuplicateSessionIdError) || attempt === 3) throw error;
@@ -113,40 +140,55 @@ export class SessionManager<D extends SessionData = SessionData> {
    * released. If `fn` throws, nothing is written and its error reaches you.
    * @throws SessionNotFoundError, InvalidSessionIdError, SessionReentryError, LockTimeoutError, CorruptPayloadError
    */
-  async open<T>(id: string, fn: (session: Session<D>) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  open<T>(id: string, fn: (session: Session<D>) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.#observer.wraps ? this.#observer.run("open", () => this.#open(id, fn, options)) : this.#open(id, fn, options);
+  }
+
+  async #open<T>(id: string, fn: (session: Session<D>) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.#assertId(id);
     // Checked before anything runs; the manager's own were checked at construction.
     const transaction = { ...this.#transaction, ...normalizeTransactionOptions(options) };
     const held = await this.#enter(id);
     let session: OpenSession<D> | undefined;
+    let removed = false;
     try {
-      return await this.store.transaction(async (tx) => {
+      const result = await this.store.transaction(async (tx) => {
         session = await this.#load(tx, id);
         const result = await heldSessions.run(held, () => fn(session!));
         const settlement = session.settle();
         session.end();
         if (settlement.action === "update") {
-          if ((await this.#update(tx, id, settlement.serialized)) !== 1) throw this.#notFound(id);
+          // With `ttl`, the save sets the expiry from the saved data; a lifetime of 0 ends the session.
+          const now = Date.now();
+          const expiresAt = this.#expiryOf(session.data, now);
+          if (expiresAt !== null && expiresAt.getTime() <= now) removed = (await tx.remove({ id })) > 0;
+          else if ((await this.#update(tx, id, settlement.serialized, now, expiresAt)) !== 1) throw this.#notFound(id);
         } else if (settlement.action === "remove") {
-          await tx.remove({ id });
+          removed = (await tx.remove({ id })) > 0;
         }
         return result;
       }, transaction);
+      if (removed) this.#observer.destroyed(id, "destroy");
+      return result;
     } finally {
       session?.end();
     }
   }
 
   /** The committed state of session `id`, without taking its lock. @throws SessionNotFoundError */
-  async read(id: string): Promise<SessionSnapshot<D>> {
+  read(id: string): Promise<SessionSnapshot<D>> {
+    return this.#observer.wraps ? this.#observer.run("read", () => this.#read(id)) : this.#read(id);
+  }
+
+  async #read(id: string): Promise<SessionSnapshot<D>> {
     this.#assertId(id);
-    if (this.#absoluteTimeoutMs === undefined) {
+    if (this.#absoluteTimeoutMs === undefined && this.#ttl === undefined) {
       const record = await this.store.fetch({ id, serialized: null });
       return { id, data: this.#decode(id, record.serialized) as D };
     }
     const row = await this.store.readRow(id);
     if (row === undefined) throw this.#notFound(id);
-    if (pastAbsoluteTimeout(row.created_at, Date.now(), this.#absoluteTimeoutMs)) throw this.#timedOut(id);
+    this.#assertLive(id, row);
     return { id, data: this.#decode(id, row.a_session) as D };
   }
 
@@ -155,12 +197,18 @@ export class SessionManager<D extends SessionData = SessionData> {
    * transaction, so a concurrent reader finds either the old id or the new one.
    * @returns the new id
    */
-  async rotate(id: string): Promise<string> {
+  rotate(id: string): Promise<string> {
+    return this.#observer.wraps ? this.#observer.run("rotate", () => this.#rotate(id)) : this.#rotate(id);
+  }
+
+  async #rotate(id: string): Promise<string> {
     this.#assertId(id);
     const held = await this.#enter(id);
-    return heldSessions.run(held, () =>
+    const rotated = await heldSessions.run(held, () =>
       this.store.transaction(async (tx) => {
+        const lockStart = this.#observer.lockStart();
         const record = await this.#lock(tx, id);
+        this.#observer.lockTaken(id, "rotate", lockStart);
         const data = this.#decode(id, record.serialized);
         const newId = generateSessionId(this.#idLength);
         data["_session_id"] = newId;
@@ -172,12 +220,21 @@ export class SessionManager<D extends SessionData = SessionData> {
         return newId;
       }, this.#transaction),
     );
+    this.#observer.created(rotated);
+    this.#observer.destroyed(id, "rotate");
+    return rotated;
   }
 
   /** Deletes session `id`. @returns whether it existed (deleting twice is harmless). */
-  async delete(id: string): Promise<boolean> {
+  delete(id: string): Promise<boolean> {
+    return this.#observer.wraps ? this.#observer.run("delete", () => this.#delete(id)) : this.#delete(id);
+  }
+
+  async #delete(id: string): Promise<boolean> {
     this.#assertId(id);
-    return (await this.store.remove({ id })) > 0;
+    const deleted = (await this.store.remove({ id })) > 0;
+    if (deleted) this.#observer.destroyed(id, "destroy");
+    return deleted;
   }
 
   /**
@@ -197,7 +254,9 @@ export class SessionManager<D extends SessionData = SessionData> {
 
   /** Deletes one session of `userId` by the `handle` a listing gave. @returns whether there was such a session */
   async revokeUserSession(userId: string, handle: string): Promise<boolean> {
-    return (await this.#users.revokeOne(userId, handle)) !== undefined;
+    const revoked = await this.#users.revokeOne(userId, handle);
+    if (revoked !== undefined) this.#observer.destroyed(revoked.key, "revoke");
+    return revoked !== undefined;
   }
 
   /**
@@ -208,7 +267,9 @@ export class SessionManager<D extends SessionData = SessionData> {
   async revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
     assertUserId(userId);
     if (options.except !== undefined) this.#assertId(options.except);
-    return (await this.#users.revokeAll(userId, options.except)).live;
+    const { keys, live } = await this.#users.revokeAll(userId, options.except);
+    for (const key of keys) this.#observer.destroyed(key, "revoke");
+    return live;
   }
 
   /**
@@ -224,26 +285,43 @@ export class SessionManager<D extends SessionData = SessionData> {
   }
 
   /**
-   * Deletes the sessions past `absoluteTimeout`, `batchSize` rows per statement (by the creation-time
-   * index, skipping rows a unit of work holds). @returns rows deleted
-   * @throws TypeError without `absoluteTimeout` (the lifecycle's sessions have no other expiry)
+   * Deletes the sessions past `absoluteTimeout`, and with `ttl` the rows whose expiry has passed (the
+   * adapter's too: the same rule as its prune), `batchSize` rows per statement (by the creation-time and
+   * expiry indexes, skipping rows a unit of work holds). @returns rows deleted
+   * @throws TypeError without `absoluteTimeout` or `ttl` (the lifecycle's sessions then never end)
    */
   async prune(batchSize = 1000): Promise<number> {
-    if (this.#absoluteTimeoutMs === undefined) {
-      throw new TypeError("prune() deletes sessions past absoluteTimeout, and this manager has none: set absoluteTimeout");
+    if (this.#absoluteTimeoutMs === undefined && this.#ttl === undefined) {
+      throw new TypeError(
+        "prune() deletes sessions past absoluteTimeout or their ttl, and this manager has neither: set absoluteTimeout or ttl",
+      );
     }
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new RangeError(`batchSize must be a positive integer, got ${String(batchSize)}`);
-    return this.#users.pruneTimedOut(batchSize);
+    return this.#observer.run("prune", () => {
+      const now = Date.now();
+      const timeout = this.#absoluteTimeoutMs;
+      return runPrune(this.#observer, this.store, {
+        // Expired rows only with `ttl`: without it, the lifecycle's rows have no expiry.
+        statement: this.#ttl === undefined ? undefined : reportingPrune(adapterStatementsFor(this.store.table).prune),
+        now,
+        batchSize,
+        cutoff: timeout === undefined ? null : new Date(now - timeout),
+        more: () => this.#users.pruneTimedOut(batchSize),
+      });
+    });
   }
 
   /** Closes the store if this manager created it. */
   close(): Promise<void> {
+    this.#observer.close();
     return this.#ownsStore ? this.store.close() : Promise.resolve();
   }
 
   async #load(tx: StoreTransaction, id: string): Promise<OpenSession<D>> {
+    const lockStart = this.#observer.lockStart();
     const record = await this.#lock(tx, id);
+    this.#observer.lockTaken(id, "open", lockStart);
     const data = this.#decode(id, record.serialized);
     data["_session_id"] = id;
     // Compare against our own serialization of what was loaded, not the stored text: a row written by
@@ -252,19 +330,48 @@ export class SessionManager<D extends SessionData = SessionData> {
     return new OpenSession<D>(id, data, loaded, (d) => this.#encode(id, d), this.store.tableName);
   }
 
-  // The contract's UPDATE, moving last_active_at too.
-  #update(tx: StoreTransaction, id: string, text: string): Promise<number> {
+  // The contract's UPDATE, moving last_active_at too, and with `ttl` the expiry (null: left as it is).
+  #update(tx: StoreTransaction, id: string, text: string, now: number, expiresAt: Date | null): Promise<number> {
     this.store.assertStorablePayload(text, id);
-    return tx.execute(this.#users.statements.update, [id, text, new Date()], id);
+    return tx.execute(this.#users.statements.update, [id, text, new Date(now), expiresAt], id);
   }
 
-  // `materialize`; with an absolute timeout, it reads the creation time too and refuses a session past it.
+  // The expiry a write at `now` gives a session with `data`: now + `ttl` (its result for `data`, when a
+  // function), or null without `ttl`. @throws TypeError, RangeError for a ttl function's bad result
+  #expiryOf(data: D, now: number): Date | null {
+    const ttl = this.#ttl;
+    if (ttl === undefined) return null;
+    return new Date(now + (typeof ttl === "function" ? ttlSecondsOf(ttl, data, "ttl(data)") : ttl) * 1000);
+  }
+
+  // `materialize`; with an absolute timeout or `ttl`, it reads the creation time and expiry too and
+  // refuses a session past either.
   async #materialize(tx: StoreTransaction, id: string): Promise<SessionRecord> {
-    if (this.#absoluteTimeoutMs === undefined) return tx.materialize({ id, serialized: null });
-    const [row] = await tx.query<{ a_session: string | null; created_at: Date | null }>(this.#users.statements.lock, [id], id);
+    if (this.#absoluteTimeoutMs === undefined && this.#ttl === undefined) return tx.materialize({ id, serialized: null });
+    const [row] = await tx.query<{ a_session: string | null; created_at: Date | null; expires_at: Date | null }>(
+      this.#users.statements.lock,
+      [id],
+      id,
+    );
     if (row === undefined) throw this.#notFound(id);
-    if (pastAbsoluteTimeout(row.created_at, Date.now(), this.#absoluteTimeoutMs)) throw this.#timedOut(id);
+    this.#assertLive(id, row);
     return { id, serialized: row.a_session };
+  }
+
+  // An expired row (with `ttl`; a NULL expiry never expires) or one past the absolute timeout is a missing one.
+  #assertLive(id: string, row: { created_at: Date | null; expires_at: Date | null }): void {
+    const now = Date.now();
+    if (pastAbsoluteTimeout(row.created_at, now, this.#absoluteTimeoutMs)) {
+      this.#observer.expiredOnRead(id, row.created_at!.getTime() + this.#absoluteTimeoutMs!, "absoluteTimeout");
+      throw this.#timedOut(id);
+    }
+    if (this.#ttl !== undefined && row.expires_at !== null && row.expires_at.getTime() <= now) {
+      this.#observer.expiredOnRead(id, row.expires_at.getTime(), "expired");
+      throw new SessionNotFoundError(`Session ${id} has expired: it was last written more than its ttl ago`, {
+        sessionId: id,
+        table: this.store.tableName,
+      });
+    }
   }
 
   async #lock(tx: StoreTransaction, id: string): Promise<SessionRecord> {

@@ -195,6 +195,15 @@ export class PostgresStore {
     return this.#rows.write(op);
   }
 
+  /**
+   * Reports each coalesced statement's kind (`read`, `upsert`, `update`, `touch`, `destroy`) and the
+   * number of calls it carries: the layers' `session.batch.size` metric. Nothing without coalescing
+   * (`batch: false`, a transaction client, `commit: false`). The last observer given is the one told.
+   */
+  observeBatches(observe: (statement: string, size: number) => void): void {
+    if (this.#rows instanceof CoalescedRows) this.#rows.observeBatches(observe);
+  }
+
   /** Like {@link query}, for a statement without rows. @returns the number of rows it affected. */
   async execute(sql: string, values: readonly unknown[], sessionId?: string): Promise<number> {
     this.#assertOpen();

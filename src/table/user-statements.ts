@@ -64,16 +64,16 @@ export function userStatementsFor(table: TableName) {
     pruneCreatedBefore: `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE created_at <= $1::timestamptz LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 
     // The lifecycle API's writes with the activity columns.
-    /** SessionManager.create. Parameters: id, text, now, user, user agent, ip. */
+    /** SessionManager.create. Parameters: id, text, now, user, user agent, ip, expiry (NULL: none, without `ttl`). */
     insert:
-      `INSERT INTO ${t} (id, a_session, created_at, last_active_at, user_id, user_agent, ip) ` +
-      "VALUES ($1::bpchar, $2::text, $3::timestamptz, $3::timestamptz, $4::text, $5::text, $6::text)",
-    /** The write of SessionManager.open. Parameters: id, text, now. */
+      `INSERT INTO ${t} (id, a_session, created_at, last_active_at, user_id, user_agent, ip, expires_at) ` +
+      "VALUES ($1::bpchar, $2::text, $3::timestamptz, $3::timestamptz, $4::text, $5::text, $6::text, $7::timestamptz)",
+    /** The write of SessionManager.open. Parameters: id, text, now, new expiry (NULL: left as it is, without `ttl`). */
     update:
-      `UPDATE ${t} SET a_session = $2::text, created_at = coalesce(created_at, $3::timestamptz), last_active_at = $3::timestamptz ` +
-      "WHERE id = $1::bpchar",
-    /** `materialize` with `created_at`, for the absolute timeout. Parameters: id. */
-    lock: `SELECT a_session, created_at FROM ${t} WHERE id = $1::bpchar FOR UPDATE`,
+      `UPDATE ${t} SET a_session = $2::text, created_at = coalesce(created_at, $3::timestamptz), last_active_at = $3::timestamptz, ` +
+      "expires_at = coalesce($4::timestamptz, expires_at) WHERE id = $1::bpchar",
+    /** `materialize` with `created_at` and `expires_at`, for the absolute timeout and `ttl`. Parameters: id. */
+    lock: `SELECT a_session, created_at, expires_at FROM ${t} WHERE id = $1::bpchar FOR UPDATE`,
     /**
      * SessionManager.rotate's new row: the old row's user, creation time and expiry, with new id and
      * text (the old row is locked and deleted in the same transaction). Parameters: old id, new id, text, now.

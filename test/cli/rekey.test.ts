@@ -241,3 +241,28 @@ test("rekey shows a progress bar on a terminal", async () => {
     rmSync(tty, { recursive: true, force: true });
   }
 });
+
+test("show decrypts with SESSION_ENCRYPTION_KEYS (plaintext rows too); without the key it fails as corrupt, with the id", async () => {
+  const { table, store } = await newTable();
+  const { id } = await manager(store, keyA).create({ user: "ann", at: new Date("2026-11-25T08:00:00Z") });
+  const plaintext = randomId();
+  await ctx.admin.query(`INSERT INTO "${table}" (id, a_session) VALUES ($1, $2)`, [
+    plaintext,
+    superjsonSerializer.serialize({ user: "plain" }),
+  ]);
+
+  const shown = await cli(["show", id, "--json", "--table", table], envOf(keyB, keyA));
+  expect(shown.code).toBe(0);
+  expect(JSON.parse(shown.stdout)).toMatchObject({ id, data: { user: "ann", at: "2026-11-25T08:00:00.000Z", _session_id: id } });
+  const plain = await cli(["show", plaintext, "--json", "--table", table], envOf(keyA));
+  expect(JSON.parse(plain.stdout)).toMatchObject({ id: plaintext, data: { user: "plain" } });
+
+  const withoutKeys = await cli(["show", id, "--json", "--table", table]);
+  expect(withoutKeys.code).toBe(1);
+  expect(JSON.parse(withoutKeys.stdout).error).toMatchObject({ name: "CorruptPayloadError" });
+  expect(withoutKeys.stderr).toContain(id);
+  const wrongKey = await cli(["show", id, "--json", "--table", table], envOf(keyC));
+  expect(wrongKey.code).toBe(1);
+  expect(JSON.parse(wrongKey.stdout).error.name).toMatch(/EncryptedPayloadError|CorruptPayloadError/);
+  expect(await textOf(table, id)).toMatch(underA); // nothing written
+});

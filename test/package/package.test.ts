@@ -159,7 +159,11 @@ describe("the packed package", () => {
     const named = (name: string) => imports.filter((i) => packageName(i.specifier) === name).map((i) => i.file);
     expect(named("pg")).toContain("dist/driver/own-pool.js");
     // cli-progress is a dependency for the CLI only: no entry may load it.
-    expect(named("cli-progress").sort()).toEqual(["dist/cli/commands/prune.js", "dist/cli/commands/rekey.js"]);
+    expect(named("cli-progress").sort()).toEqual([
+      "dist/cli/commands/import.js",
+      "dist/cli/commands/prune.js",
+      "dist/cli/commands/rekey.js",
+    ]);
     // PGlite only in the embedded entry (pglite-client.d.ts is reached from no entry's declarations).
     expect(named("@electric-sql/pglite").sort()).toEqual(["dist/embedded/embedded-database.js", "dist/embedded/pglite-client.d.ts"]);
     // The adapter's declarations name no framework (a fastify app compiles without @types/express-session).

@@ -16,15 +16,25 @@ import {
 } from "../../store/store-options.ts";
 import type { HashIdsOption } from "./id-hasher.ts";
 import type { Logger } from "./logger.ts";
+import { readThroughSource, type ReadThroughOption } from "../../migration/read-through.ts";
+import type { SourceTable } from "../../migration/source-formats.ts";
+import { observabilityOptionKeys, type ObservabilityOptions } from "../../observability/observability-options.ts";
 
 /** Options of {@link PgSessionStore}. Durations are in seconds, as in connect-pg-simple and connect-redis. */
-export interface PgSessionStoreOptions extends ConnectionOptions, TableOptions, BatchOptions {
+export interface PgSessionStoreOptions extends ConnectionOptions, TableOptions, BatchOptions, ObservabilityOptions {
   /** An existing {@link PostgresStore} to use (and not close). Give either this or the store's options. */
   store?: PostgresStore;
   /** @default superjsonSerializer */
   serializer?: Serializer;
-  /** Lifetime of a session whose cookie has no `expires`/`maxAge`/`originalMaxAge`, in seconds. `0` is taken literally. @default 86400 */
-  ttl?: number;
+  /**
+   * A number: the lifetime of a session whose cookie has no `expires`/`maxAge`/`originalMaxAge`, in
+   * seconds (`0` is taken literally). A function of the session (`(session) => session.rememberMe ?
+   * 30 * 86400 : 3600`): called on every `set` and `touch`, its result (seconds) is the row's lifetime
+   * whatever the cookie says, as connect-redis's; `0` destroys the session. The browser's cookie stays
+   * the framework's (`req.session.cookie.maxAge`): set both. A result that is not a number of seconds
+   * ≥ 0 is a TypeError/RangeError, and nothing is written. @default 86400
+   */
+  ttl?: number | ((session: FrameworkSession) => number);
   /**
    * Skip a touch (and a `set` of unchanged data) while the expiry this request read is at most this
    * many seconds older than the new one; a session may then end up to this much earlier than its
@@ -79,6 +89,16 @@ export interface PgSessionStoreOptions extends ConnectionOptions, TableOptions, 
    * user-sessions migration count from their first write after it. @default none
    */
   absoluteTimeout?: number;
+  /**
+   * During a cut-over from connect-pg-simple or @quixo3/prisma-session-store: a `get` of a session not
+   * found here looks it up in that store's table (in the same database) and, when it is live there,
+   * writes it here as this store would have (never over a row written here meanwhile) and returns it,
+   * so nobody is logged out. The old row is left for app servers still on the old store; `destroy`
+   * (and, without `hashIds`, a revoke) deletes it too. Run `prisma-pg-session import` first, and
+   * remove this option once the old store's sessions have expired.
+   * @default none
+   */
+  readThrough?: ReadThroughOption;
 }
 
 export const adapterDefaults = {
@@ -96,7 +116,7 @@ function nonNegative(name: string, value: number): number {
 }
 
 export interface NormalizedAdapterOptions {
-  ttl: number;
+  ttl: number | ((session: FrameworkSession) => number);
   touchAfter: number | undefined;
   pruneIntervalMs: number | false;
   pruneBatchSize: number;
@@ -104,6 +124,7 @@ export interface NormalizedAdapterOptions {
   userId: ((session: FrameworkSession) => string | null | undefined) | undefined;
   device: PgSessionStoreOptions["device"];
   absoluteTimeoutMs: number | undefined;
+  readThrough: SourceTable | undefined;
 }
 
 export const adapterOptionKeys = [
@@ -117,6 +138,8 @@ export const adapterOptionKeys = [
   "cacheSize",
   "now",
   "hashIds",
+  "readThrough",
+  ...observabilityOptionKeys,
 ] as const;
 
 /** PgSessionStore's options for a user's sessions (not shared with the web entries, which do not read them). */
@@ -154,7 +177,7 @@ export function normalizeAdapterOptions(options: PgSessionStoreOptions): Normali
     throw new TypeError("device is stored with the session's user: give userId as well");
   }
   return {
-    ttl: nonNegative("ttl", options.ttl ?? adapterDefaults.ttl),
+    ttl: typeof options.ttl === "function" ? options.ttl : nonNegative("ttl", options.ttl ?? adapterDefaults.ttl),
     touchAfter: options.touchAfter === undefined ? undefined : nonNegative("touchAfter", options.touchAfter),
     pruneIntervalMs: interval === false ? false : interval * 1000,
     pruneBatchSize: batch,
@@ -162,5 +185,6 @@ export function normalizeAdapterOptions(options: PgSessionStoreOptions): Normali
     userId: options.userId,
     device: options.device,
     absoluteTimeoutMs: normalizeAbsoluteTimeout(options.absoluteTimeout),
+    readThrough: readThroughSource(options.readThrough),
   };
 }

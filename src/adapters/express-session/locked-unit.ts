@@ -19,6 +19,7 @@ import type { StoreTransaction } from "../../store/store-transaction.ts";
 import type { Callback } from "./callback.ts";
 import { adapterInternals, PgSessionStore } from "./pg-session-store.ts";
 import { toStoredSession, type SessionLike } from "./session-payload.ts";
+import type { Observer } from "../../observability/observer.ts";
 
 /** Options of `lockedSession` (the serializer and `hashIds` are the store's own). */
 export interface LockedSessionOptions {
@@ -110,6 +111,7 @@ export class LockedUnits<D extends object> {
   readonly #lockTimeout: number | undefined;
   readonly #transaction: TransactionOptions;
   readonly #binding: FrameworkBinding;
+  readonly #observer: Observer;
 
   constructor(adapter: PgSessionStore, options: LockedSessionOptions, binding: FrameworkBinding) {
     if (!(adapter instanceof PgSessionStore)) {
@@ -120,7 +122,8 @@ export class LockedUnits<D extends object> {
     const lockTimeout = normalizeLockTimeout(options.lockTimeout);
     this.#adapter = adapter;
     this.#store = adapter.store;
-    const { serializer, keyOf } = adapterInternals(adapter);
+    const { serializer, keyOf, observer } = adapterInternals(adapter);
+    this.#observer = observer;
     this.#serializer = serializer;
     this.#keyOf = keyOf;
     this.#lockTimeout = lockTimeout;
@@ -128,7 +131,11 @@ export class LockedUnits<D extends object> {
     this.#binding = binding;
   }
 
-  async run<T>(request: object, fn: (data: D) => T | Promise<T>): Promise<T> {
+  run<T>(request: object, fn: (data: D) => T | Promise<T>): Promise<T> {
+    return this.#observer.wraps ? this.#observer.run("lockedSession", () => this.#run(request, fn)) : this.#run(request, fn);
+  }
+
+  async #run<T>(request: object, fn: (data: D) => T | Promise<T>): Promise<T> {
     if (typeof fn !== "function") throw new TypeError("lockedSession(request, fn): fn must be a function");
     if (typeof request !== "object" || request === null)
       throw new TypeError("lockedSession(request, fn): request must be the framework's request");
@@ -250,7 +257,12 @@ export class LockedUnits<D extends object> {
   async #lock(tx: StoreTransaction, key: string): Promise<string | null> {
     const record = { id: key, serialized: null as string | null };
     try {
-      if (this.#lockTimeout === undefined) return (await tx.materialize(record)).serialized;
+      if (this.#lockTimeout === undefined) {
+        const start = this.#observer.lockStart();
+        await tx.materialize(record);
+        this.#observer.lockTaken(key, "lockedSession", start);
+        return record.serialized;
+      }
       const [setting] = await tx.query<{ previous: string }>(
         "SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $1, true)",
         [`${this.#lockTimeout}ms`],
@@ -259,8 +271,10 @@ export class LockedUnits<D extends object> {
       // to exist), as SessionManager does.
       const restore = () => tx.query("SELECT set_config('lock_timeout', $1, true)", [setting!.previous]);
       const joined = this.#store.joinsCallerTransaction;
+      const start = this.#observer.lockStart();
       try {
         await tx.materialize(record);
+        this.#observer.lockTaken(key, "lockedSession", start);
       } catch (error) {
         if (joined && error instanceof SessionNotFoundError) await restore();
         throw error;

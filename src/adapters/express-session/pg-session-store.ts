@@ -32,6 +32,11 @@ import type { FrameworkSession, StoreBaseConstructor } from "./framework-types.t
 import { adapterStatementsFor, type AdapterStatements } from "../../table/adapter-statements.ts";
 import { payloadDigest, WriteCache } from "./write-cache.ts";
 import { touchAfterMs, withinTouchAfter } from "./touch-after.ts";
+import { ReadThrough } from "../../migration/read-through.ts";
+import { emitterSink } from "../../observability/emitter-sink.ts";
+import { Observer } from "../../observability/observer.ts";
+import { reportingPrune, runPrune } from "../../observability/prune-run.ts";
+import type { SessionEventListener, SessionEventName } from "../../observability/session-events.ts";
 
 // express-session's Store when it is installed (its `regenerate`, `load` and `createSession` are then
 // inherited); a plain EventEmitter for @fastify/session users who do not have it. Typed structurally
@@ -62,6 +67,10 @@ export interface AdapterInternals {
   serializer: Serializer;
   /** The key a session id is stored under (the id, or its hash with `hashIds`). @throws InvalidSessionIdError */
   keyOf(sid: string): string;
+  /** The owner columns a write of `session` sets (`userId` / `device`); `undefined` without `userId`. */
+  ownerOf(session: SessionLike): RowOwner | undefined;
+  /** Where its locked units report their spans and lock waits. */
+  observer: Observer;
 }
 
 const internals = new WeakMap<object, AdapterInternals>();
@@ -87,6 +96,16 @@ export interface FoundSessions {
   next: string | undefined;
 }
 
+/** PgSessionStore's typed events (see `SessionEventMap`), next to express-session's own (`connect`, `disconnect`). */
+export interface PgSessionStore {
+  on<K extends SessionEventName>(event: K, listener: SessionEventListener<K>): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once<K extends SessionEventName>(event: K, listener: SessionEventListener<K>): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  off<K extends SessionEventName>(event: K, listener: SessionEventListener<K>): this;
+  off(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
 /**
  * An express-session and @fastify/session store on the sessions table: one statement per operation
  * (concurrent ones coalesced, see the `batch` option), expiry checked on every read, writes of
@@ -106,6 +125,8 @@ export class PgSessionStore extends StoreBase {
   readonly #hash: ((sid: string) => string) | undefined;
   readonly #logger: Logger;
   readonly #users: UserSessionQueries;
+  readonly #readThrough: ReadThrough | undefined;
+  readonly #observer: Observer;
   #closing: Promise<void> | undefined;
 
   constructor(options: PgSessionStoreOptions) {
@@ -122,7 +143,27 @@ export class PgSessionStore extends StoreBase {
     this.#users = new UserSessionQueries(this.store, () => this.#now(), this.#options.absoluteTimeoutMs);
     this.#hash = idHasher(options.hashIds);
     this.#logger = options.logger ?? console;
-    internals.set(this, { serializer: this.#serializer, keyOf: (sid) => this.#key(sid) });
+    const { readThrough } = this.#options;
+    this.#readThrough =
+      readThrough &&
+      new ReadThrough(
+        readThrough,
+        {
+          store: this.store,
+          serializer: this.#serializer,
+          keyOf: (sid) => this.#key(sid),
+          ownerOf: (session) => this.#ownerOf(session as SessionLike),
+        },
+        () => this.#now(),
+        this.#logger,
+      );
+    this.#observer = new Observer(emitterSink(this, this.#logger), options, this.store, this.#now);
+    internals.set(this, {
+      serializer: this.#serializer,
+      keyOf: (sid) => this.#key(sid),
+      ownerOf: (session) => this.#ownerOf(session),
+      observer: this.#observer,
+    });
     if (this.#options.pruneIntervalMs !== false) {
       this.#pruner = new PruneTimer(() => this.prune(), this.#options.pruneIntervalMs, this.#logger);
       this.#pruner.start();
@@ -136,21 +177,23 @@ export class PgSessionStore extends StoreBase {
   get(sid: string): Promise<FrameworkSession | null>;
   get(sid: string, callback: Callback<FrameworkSession | null>): void;
   get(sid: string, callback?: Callback<FrameworkSession | null>): Promise<FrameworkSession | null> | undefined {
-    return settle(this.#get(sid), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("get", () => this.#get(sid)) : this.#get(sid), callback);
   }
 
   /** Saves a session in one statement; one whose lifetime is over is destroyed instead. */
   set(sid: string, session: FrameworkSession | SessionLike): Promise<void>;
   set(sid: string, session: FrameworkSession | SessionLike, callback: Callback<void>): void;
   set(sid: string, session: FrameworkSession | SessionLike, callback?: Callback<void>): Promise<void> | undefined {
-    return settle(this.#set(sid, session as SessionLike), callback);
+    const s = session as SessionLike;
+    return settle(this.#observer.wraps ? this.#observer.run("set", () => this.#set(sid, s)) : this.#set(sid, s), callback);
   }
 
   /** Extends a session's expiry without rewriting its data (skipped while within `touchAfter`). */
   touch(sid: string, session: FrameworkSession | SessionLike): Promise<void>;
   touch(sid: string, session: FrameworkSession | SessionLike, callback: Callback<void>): void;
   touch(sid: string, session: FrameworkSession | SessionLike, callback?: Callback<void>): Promise<void> | undefined {
-    return settle(this.#touch(sid, session as SessionLike), callback);
+    const s = session as SessionLike;
+    return settle(this.#observer.wraps ? this.#observer.run("touch", () => this.#touch(sid, s)) : this.#touch(sid, s), callback);
   }
 
   /**
@@ -160,7 +203,7 @@ export class PgSessionStore extends StoreBase {
   destroy(sid: string): Promise<void>;
   destroy(sid: string, callback: Callback<void>): void;
   destroy(sid: string, callback?: Callback<void>): Promise<void> | undefined {
-    return settle(this.#destroy(sid), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("destroy", () => this.#destroy(sid)) : this.#destroy(sid), callback);
   }
 
   /**
@@ -172,28 +215,28 @@ export class PgSessionStore extends StoreBase {
   all(): Promise<ListedSession[]>;
   all(callback: Callback<ListedSession[]>): void;
   all(callback?: Callback<ListedSession[]>): Promise<ListedSession[]> | undefined {
-    return settle(this.#all(), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("all", () => this.#all()) : this.#all(), callback);
   }
 
   /** The `id`s of what `all()` returns (with `hashIds`: stored keys, which `destroy` accepts). */
   ids(): Promise<string[]>;
   ids(callback: Callback<string[]>): void;
   ids(callback?: Callback<string[]>): Promise<string[]> | undefined {
-    return settle(this.#ids(), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("ids", () => this.#ids()) : this.#ids(), callback);
   }
 
   /** The number of sessions `all()` returns (it decodes every live row to count only those). */
   length(): Promise<number>;
   length(callback: Callback<number>): void;
   length(callback?: Callback<number>): Promise<number> | undefined {
-    return settle(this.#length(), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("length", () => this.#length()) : this.#length(), callback);
   }
 
   /** Deletes every row of the table (all sessions, whoever wrote them). */
   clear(): Promise<void>;
   clear(callback: Callback<void>): void;
   clear(callback?: Callback<void>): Promise<void> | undefined {
-    return settle(this.#clear(), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("clear", () => this.#clear()) : this.#clear(), callback);
   }
 
   /**
@@ -202,14 +245,17 @@ export class PgSessionStore extends StoreBase {
    * serverless, where no background timer runs. @returns rows deleted
    */
   async prune(): Promise<number> {
-    const now = new Date(this.#now());
-    let total = 0;
-    for (;;) {
-      const deleted = await this.store.execute(this.#statements.prune, [now, this.#options.pruneBatchSize]);
-      total += deleted;
-      if (deleted < this.#options.pruneBatchSize) break;
-    }
-    return total + (await this.#users.pruneTimedOut(this.#options.pruneBatchSize));
+    return this.#observer.run("prune", () => {
+      const now = this.#now();
+      const { pruneBatchSize: batchSize, absoluteTimeoutMs: timeout } = this.#options;
+      return runPrune(this.#observer, this.store, {
+        statement: reportingPrune(this.#statements.prune),
+        now,
+        batchSize,
+        cutoff: timeout === undefined ? null : new Date(now - timeout),
+        more: () => this.#users.pruneTimedOut(batchSize),
+      });
+    });
   }
 
   /**
@@ -233,7 +279,12 @@ export class PgSessionStore extends StoreBase {
    */
   async revokeUserSession(userId: string, handle: string): Promise<boolean> {
     const revoked = await this.#users.revokeOne(userId, handle);
-    if (revoked !== undefined) this.#cache.rememberGone(revoked.key);
+    if (revoked !== undefined) {
+      this.#cache.rememberGone(revoked.key);
+      this.#observer.destroyed(revoked.key, "revoke");
+      // Unhashed, the key is the session id: its copy in the old store's table (readThrough) goes too.
+      if (this.#readThrough !== undefined && this.#hash === undefined) await this.#readThrough.forget([revoked.key]);
+    }
     return revoked !== undefined;
   }
 
@@ -246,7 +297,11 @@ export class PgSessionStore extends StoreBase {
   async revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
     assertUserId(userId);
     const { keys, live } = await this.#users.revokeAll(userId, this.#optionalKey(options.except, "except"));
-    for (const key of keys) this.#cache.rememberGone(key);
+    for (const key of keys) {
+      this.#cache.rememberGone(key);
+      this.#observer.destroyed(key, "revoke");
+    }
+    if (this.#readThrough !== undefined && this.#hash === undefined) await this.#readThrough.forget(keys);
     return live;
   }
 
@@ -272,6 +327,7 @@ export class PgSessionStore extends StoreBase {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#pruner?.stop();
+      this.#observer.close();
       this.#cache.clear();
       if (this.#ownsStore) await this.store.close();
     })();
@@ -281,7 +337,8 @@ export class PgSessionStore extends StoreBase {
   async #get(sid: string): Promise<FrameworkSession | null> {
     const key = this.#lookupKey(sid);
     if (key === undefined) return null;
-    const row = await this.store.readRow(key);
+    // During a cut-over (readThrough), a session not here yet is moved in from the old store's table.
+    const row = (await this.store.readRow(key)) ?? (this.#readThrough === undefined ? undefined : await this.#readThrough.take(sid));
     const now = this.#now();
     // Expiry is checked against this adapter's clock, so an expired row is never returned, even
     // before pruning; a NULL expiry (the lifecycle API's rows, an Apache::Session app's) never
@@ -292,6 +349,7 @@ export class PgSessionStore extends StoreBase {
       pastAbsoluteTimeout(row.created_at, now, this.#options.absoluteTimeoutMs)
     ) {
       this.#cache.notFound(key);
+      if (row !== undefined) this.#observer.expiredRow(key, row, now, this.#options.absoluteTimeoutMs);
       return null;
     }
     const data = this.#decode(key, row.a_session);
@@ -308,7 +366,7 @@ export class PgSessionStore extends StoreBase {
     this.store.assertStorablePayload(text, key);
     const known = this.#cache.get(key);
     // Destroyed or revoked by this process (or found gone): a request still in flight does not bring it back.
-    if (known?.state === "gone") return;
+    if (known?.state === "gone") return this.#observer.writeSkipped(key, "set", "gone");
     // Writing back what this request read changes nothing it meant to change. Only against a read:
     // after our own write, another server may have written since, and skipping would lose this write.
     if (
@@ -317,7 +375,7 @@ export class PgSessionStore extends StoreBase {
       known.read.digest === payloadDigest(text) &&
       withinTouchAfter(this.#options.touchAfter, known.read.expiresAt, expiresAt, now)
     ) {
-      return;
+      return this.#observer.writeSkipped(key, "set", "unchanged");
     }
     // A session this process saw live is updated, not upserted: if it is gone (destroyed elsewhere, e.g.
     // a logout in another tab or a revoke of all the user's sessions), it stays gone instead of being
@@ -325,6 +383,9 @@ export class PgSessionStore extends StoreBase {
     const write = { id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now), owner: this.#ownerOf(session) } };
     if (known === undefined) {
       await this.store.writeRow({ kind: "upsert", ...write });
+      // Not seen live by this process: with the frameworks (which read a session before they save it),
+      // a new session's first save.
+      this.#observer.created(key);
     } else if ((await this.store.writeRow({ kind: "update", ...write })) === 0) {
       this.#cache.rememberGone(key);
       return;
@@ -338,13 +399,13 @@ export class PgSessionStore extends StoreBase {
     const expiresAt = expiryOf(session, now, this.#options.ttl);
     if (expiresAt <= now) return this.#destroy(sid);
     const known = this.#cache.get(key);
-    if (known?.state === "gone") return;
+    if (known?.state === "gone") return this.#observer.writeSkipped(key, "touch", "gone");
     if (
       known?.state === "read" &&
       known.read !== undefined &&
       withinTouchAfter(this.#options.touchAfter, known.read.expiresAt, expiresAt, now)
     )
-      return;
+      return this.#observer.writeSkipped(key, "touch", "unchanged");
     const staleBefore = new Date(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now));
     // The touch moves last_active_at with the expiry: only when it writes the row anyway.
     const touched = await this.store.writeRow({
@@ -362,13 +423,19 @@ export class PgSessionStore extends StoreBase {
     const key = this.#key(sid);
     // Remembered as gone, not forgotten: a request of this session still in flight must not upsert it back.
     this.#cache.rememberGone(key);
+    // Its copy in the old store's table goes too, or the next get would move it in again.
+    if (this.#readThrough !== undefined) await this.#readThrough.forget([sid]);
     // Hashed, `sid` may also be a key that ids() or all() listed; one statement deletes either row.
     if (this.#hash !== undefined && this.#fitsIdColumn(sid)) {
       this.#cache.rememberGone(sid);
-      await this.store.writeRow({ kind: "destroy", ids: [key, sid] });
+      if (!this.#observer.watches("destroyed")) return void (await this.store.writeRow({ kind: "destroy", ids: [key, sid] }));
+      // Observed: a write per key (still one statement when coalesced), to tell which row was deleted.
+      const deleted = await Promise.all([key, sid].map((id) => this.store.writeRow({ kind: "destroy", ids: [id] })));
+      if (deleted[0]! > 0) this.#observer.destroyed(key, "destroy");
+      if (deleted[1]! > 0) this.#observer.destroyed(sid, "destroy");
       return;
     }
-    await this.store.writeRow({ kind: "destroy", ids: [key] });
+    if ((await this.store.writeRow({ kind: "destroy", ids: [key] })) > 0) this.#observer.destroyed(key, "destroy");
   }
 
   async #all(): Promise<ListedSession[]> {
@@ -421,6 +488,8 @@ export class PgSessionStore extends StoreBase {
   async #clear(): Promise<void> {
     this.#cache.clear();
     await this.store.execute(this.#statements.clear, []);
+    // Every session ended: the old store's copies too, or they would be read through again.
+    if (this.#readThrough !== undefined) await this.#readThrough.forgetAll();
   }
 
   // The key a lookup uses, or undefined for an id that no row can have (too long for the id column, or

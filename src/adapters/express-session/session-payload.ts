@@ -1,3 +1,6 @@
+import { ttlSecondsOf } from "../../store/session-ttl.ts";
+import type { FrameworkSession } from "./framework-types.ts";
+
 /** The parts of an express-session / @fastify/session session the adapter reads. */
 export interface SessionLike {
   cookie?: CookieLike | undefined;
@@ -13,11 +16,15 @@ interface CookieLike {
 }
 
 /**
- * When the session ends, in ms since the epoch: the cookie's `expires`, else its `maxAge` (what is
- * left) or `originalMaxAge` from now, else `ttlSeconds` from now. The frameworks' cookies always carry
+ * When the session ends, in ms since the epoch. A ttl function decides alone: its result for the session
+ * from now (connect-redis's precedence). Otherwise the cookie's `expires`, else its `maxAge` (what is
+ * left) or `originalMaxAge` from now, else `ttl` seconds from now. The frameworks' cookies always carry
  * `expires` when they have a max age; a plain `{ maxAge }` is what apps and other stores' tests pass.
+ * @throws TypeError, RangeError when a ttl function gives no number of seconds ≥ 0
  */
-export function expiryOf(session: SessionLike, now: number, ttlSeconds: number): number {
+export function expiryOf(session: SessionLike, now: number, ttl: number | ((session: FrameworkSession) => number)): number {
+  if (typeof ttl === "function") return now + ttlSecondsOf(ttl, session as unknown as FrameworkSession) * 1000;
+  const ttlSeconds = ttl;
   const cookie = session.cookie;
   if (cookie?.expires != null) {
     const at = new Date(cookie.expires).getTime();

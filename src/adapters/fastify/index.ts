@@ -17,5 +17,7 @@ export type { FrameworkSession, FrameworkCookie } from "../express-session/frame
 export type { Logger } from "../express-session/logger.ts";
 export type { Callback } from "../express-session/callback.ts";
 export type { HashIdsOption } from "../express-session/id-hasher.ts";
+export type { ReadThroughOption } from "../../migration/read-through.ts";
 export { lockedSession, type FastifySessionRequest } from "./locked-session.ts";
 export type { LockedSession, LockedSessionOptions } from "../express-session/locked-unit.ts";
+export type * from "../../observability/public-types.ts";

@@ -8,3 +8,4 @@ export { honoSession, type SessionEnv, type HonoSessionOptions } from "./middlew
 export { WebSessions, WebSession, type WebSessionsOptions, type SessionValues } from "../web/web-sessions.ts";
 export type { SessionCookieOptions } from "../web/session-cookie.ts";
 export { UnsupportedRuntimeError, UnsavedChangesError } from "../web/errors.ts";
+export type * from "../../observability/public-types.ts";

@@ -13,3 +13,4 @@ export { WebSessions, WebSession, type WebSessionsOptions, type SessionValues } 
 export type { SessionCookieOptions, SameSite } from "../web/session-cookie.ts";
 export type { TransactionOptions } from "../../driver/driver.ts";
 export { UnsupportedRuntimeError, UnsavedChangesError } from "../web/errors.ts";
+export type * from "../../observability/public-types.ts";

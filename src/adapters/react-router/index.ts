@@ -14,3 +14,4 @@ export {
 export type { SessionStorageOptions } from "../web/session-engine.ts";
 export type { SessionCookieOptions, SameSite } from "../web/session-cookie.ts";
 export { UnsupportedRuntimeError, UnsavedChangesError } from "../web/errors.ts";
+export type * from "../../observability/public-types.ts";

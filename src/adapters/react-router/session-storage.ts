@@ -10,6 +10,7 @@ import type { PostgresStore } from "../../store/postgres-store.ts";
 import { assertOnlyOptions } from "../../store/store-options.ts";
 import { UnsavedChangesError } from "../web/errors.ts";
 import { assertNodeRuntime } from "../web/runtime.ts";
+import type { SessionEventSource } from "../../observability/session-events.ts";
 import {
   clearingSetCookie,
   normalizeSessionCookie,
@@ -68,6 +69,11 @@ export interface PgSessionStorage<Data = SessionData, FlashData = Data> extends 
   readonly cookie: Cookie;
   /** The underlying store (connection, table). */
   readonly store: PostgresStore;
+  /**
+   * Its events: `storage.events.on("created", ...)` (see `SessionEventMap`); operations `read`, `save`,
+   * `remove`, `lock`, `prune`.
+   */
+  readonly events: SessionEventSource;
   /** Deletes expired rows (for cron jobs and serverless). @returns rows deleted */
   prune(): Promise<number>;
   /** Stops pruning and closes the store if this storage opened it. */
@@ -84,6 +90,8 @@ interface CallScope {
   replaces?: string[] | undefined;
   /** commitSession: what was written. */
   written?: StoredState | undefined;
+  /** commitSession, with a ttl function: the lifetime it gave (seconds), which the cookie's Max-Age matches. */
+  lifetime?: number | undefined;
 }
 
 /**
@@ -113,11 +121,20 @@ export function createPgSessionStorage<Data = SessionData, FlashData = Data>(
   // Sessions made by rotateSession, and the ids whose rows their commit deletes.
   const rotated = new WeakMap<object, string[]>();
   const locked = new WeakSet<object>();
-  const cookie = sessionCookieOf(settings, engine.now);
+  const cookie = sessionCookieOf(settings, engine.now, () => scopes.getStore()?.lifetime);
 
-  // When a session saved now expires, and its cookie as express stores it.
-  const expiry = (expires: Date | undefined) => {
-    const at = expires !== undefined ? expires.getTime() : engine.now() + engine.ttlMs;
+  // When a session saved now expires, and its cookie as express stores it. A ttl function decides alone
+  // (over the cookie's maxAge or expires and commitSession's): its lifetime for the data, kept in the
+  // scope for the cookie's Max-Age.
+  const expiry = (expires: Date | undefined, data: unknown) => {
+    if (engine.ttlIsFunction) {
+      const ms = engine.ttlMsOf(data as Record<string, unknown>);
+      const scope = scopes.getStore();
+      if (scope !== undefined) scope.lifetime = ms / 1000;
+      const at = engine.now() + ms;
+      return { at, stored: storedCookie({ ...settings, maxAge: ms / 1000, expires: undefined }, new Date(at)) };
+    }
+    const at = expires !== undefined ? expires.getTime() : engine.now() + engine.ttlMsOf(data as Record<string, unknown>);
     return { at, stored: storedCookie(settings, expires ?? null) };
   };
 
@@ -126,10 +143,10 @@ export function createPgSessionStorage<Data = SessionData, FlashData = Data>(
     async createData(data, expires) {
       const scope = scopes.getStore();
       const id = generateWebSessionId();
-      const { at, stored } = expiry(expires);
+      const { at, stored } = expiry(expires, data);
       const text = engine.encode(id, data as Record<string, unknown>, stored);
       const written = await engine.save(id, text, at, "new");
-      for (const old of scope?.replaces ?? []) await engine.remove(old);
+      for (const old of scope?.replaces ?? []) await engine.remove(old, "rotate");
       if (scope !== undefined) scope.written = written;
       return id;
     },
@@ -141,7 +158,7 @@ export function createPgSessionStorage<Data = SessionData, FlashData = Data>(
     },
     async updateData(id, data, expires) {
       const scope = scopes.getStore();
-      const { at, stored } = expiry(expires);
+      const { at, stored } = expiry(expires, data);
       const text = engine.encode(id, data as Record<string, unknown>, stored);
       // Only what changed since this request read it: a request that changed nothing does not write its
       // copy over what others committed since. A row destroyed meanwhile stays gone.
@@ -168,6 +185,7 @@ export function createPgSessionStorage<Data = SessionData, FlashData = Data>(
   return {
     cookie,
     store: engine.store,
+    events: engine.events,
     async getSession(cookieHeader, parseOptions) {
       assertNodeRuntime();
       const scope: CallScope = {};
@@ -238,7 +256,7 @@ export function createPgSessionStorage<Data = SessionData, FlashData = Data>(
             asLocked = writes.row.stored;
             replaceData(session, writes.row.data);
             const result = await fn(session);
-            const { at, stored } = expiry(cookie.expires);
+            const { at, stored } = expiry(cookie.expires, session.data);
             const text = engine.encode(session.id, session.data as Record<string, unknown>, stored);
             if (text === writes.row.stored.text) return { result, written: writes.row.stored };
             await writes.update(session.id, text, at);
@@ -284,7 +302,7 @@ function replaceData(session: Session<any, any>, data: Record<string, unknown>):
  * session id (or `null`), `serialize` signs an id (or, for `""`, removes the cookie, as
  * `destroySession` asks).
  */
-function sessionCookieOf(settings: SessionCookie, now: () => number): Cookie {
+function sessionCookieOf(settings: SessionCookie, now: () => number, lifetime: () => number | undefined): Cookie {
   return {
     get name() {
       return settings.name;
@@ -301,7 +319,10 @@ function sessionCookieOf(settings: SessionCookie, now: () => number): Cookie {
     async serialize(value, serializeOptions) {
       if (value === "") return clearingSetCookie(settings);
       if (typeof value !== "string") throw new TypeError("This cookie holds a session id (a string)");
-      const override: LifetimeOverride = { maxAge: serializeOptions?.maxAge, expires: serializeOptions?.expires };
+      // A ttl function's lifetime for the session being committed wins, so the cookie matches the row.
+      const seconds = lifetime();
+      const override: LifetimeOverride =
+        seconds !== undefined ? { maxAge: seconds } : { maxAge: serializeOptions?.maxAge, expires: serializeOptions?.expires };
       return sessionSetCookie(settings, value, now(), override);
     },
   };

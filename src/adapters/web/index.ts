@@ -9,3 +9,5 @@ export type { SessionCookieOptions, SessionCookie, SameSite } from "./session-co
 export { signSessionId } from "./session-cookie.ts";
 export { UnsupportedRuntimeError, UnsavedChangesError } from "./errors.ts";
 export { assertNodeRuntime } from "./runtime.ts";
+export type { ReadThroughOption } from "../../migration/read-through.ts";
+export type * from "../../observability/public-types.ts";

@@ -35,13 +35,27 @@ import { PruneTimer } from "../express-session/prune-timer.ts";
 import { toStoredSession } from "../express-session/session-payload.ts";
 import { assertNodeRuntime } from "./runtime.ts";
 import { touchAfterMs, withinTouchAfter } from "../express-session/touch-after.ts";
+import { ttlSecondsOf } from "../../store/session-ttl.ts";
+import { eventSinkOf, SessionEventEmitter } from "../../observability/session-event-emitter.ts";
+import { Observer } from "../../observability/observer.ts";
+import { reportingPrune, runPrune } from "../../observability/prune-run.ts";
+import type { DestroyReason } from "../../observability/session-events.ts";
+import { ReadThrough } from "../../migration/read-through.ts";
 
 /**
  * The storage options of every web entry: PgSessionStore's (the same meaning and defaults, so a web
  * app and an express app on one table agree), plus the transaction options of the locked unit.
  */
 export interface SessionStorageOptions
-  extends Omit<PgSessionStoreOptions, "cacheSize" | "userId" | "device" | "absoluteTimeout">, TransactionOptions {
+  extends Omit<PgSessionStoreOptions, "cacheSize" | "userId" | "device" | "absoluteTimeout" | "ttl">, TransactionOptions {
+  /**
+   * A number: how long a session with a browser-session cookie (no `maxAge` or `expires`) is kept, in
+   * seconds. A function of the session's data (`(data) => data.rememberMe ? 30 * 86400 : 3600`):
+   * called on every save, its result (seconds) is the lifetime of the row and of the cookie (its
+   * `Max-Age`), whatever the cookie options say; `0` ends the session. A result that is not a number of
+   * seconds ≥ 0 is a TypeError/RangeError, and nothing is written. @default 86400
+   */
+  ttl?: number | ((data: Record<string, any>) => number);
   /**
    * Longest wait for a session's row lock in a locked unit, in ms (PostgreSQL `lock_timeout`, for that
    * transaction only); longer raises LockTimeoutError. Unset: wait while the holder holds it, which its
@@ -81,7 +95,8 @@ export interface LockedWrites {
   readonly row: LiveSession | undefined;
   update(sid: string, text: string, expiresAt: number): Promise<number>;
   create(sid: string, text: string, expiresAt: number): Promise<void>;
-  remove(sid: string): Promise<void>;
+  /** `reason` is what the `destroyed` event reports. @default "destroy" */
+  remove(sid: string, reason?: DestroyReason): Promise<void>;
 }
 
 /**
@@ -107,10 +122,14 @@ export class SessionEngine {
   readonly #pruner: PruneTimer | undefined;
   readonly #lockTimeout: number | undefined;
   readonly #transaction: TransactionOptions;
+  readonly #readThrough: ReadThrough | undefined;
   readonly now: () => number;
+  /** Where the engine's events go: the WebSessions it serves, or an emitter of its own. */
+  readonly events: SessionEventEmitter;
+  readonly #observer: Observer;
   #closing: Promise<void> | undefined;
 
-  constructor(options: SessionStorageOptions) {
+  constructor(options: SessionStorageOptions, events?: SessionEventEmitter) {
     // PgSessionStore's checks and defaults for the options both share (ttl, touchAfter, pruning, hashIds).
     this.#options = normalizeAdapterOptions(
       pickOptions(options as Record<string, unknown>, [
@@ -137,6 +156,15 @@ export class SessionEngine {
       );
     this.#ownsStore = options.store === undefined;
     this.#serializer = options.serializer ?? superjsonSerializer;
+    const { readThrough } = this.#options;
+    this.#readThrough =
+      readThrough &&
+      new ReadThrough(
+        readThrough,
+        { store: this.store, serializer: this.#serializer, keyOf: (sid) => this.#keyOrThrow(sid) },
+        () => this.now(),
+        options.logger ?? console,
+      );
     if (this.#hash === undefined && this.store.maxIdLength < 32) {
       if (this.#ownsStore) void this.store.close();
       throw new RangeError(
@@ -147,15 +175,27 @@ export class SessionEngine {
     const table = this.store.table;
     this.#statements = rowStatementsFor(table).one;
     this.#lockStatement = `SELECT a_session, expires_at, created_at FROM ${table.sql} WHERE id = $1::bpchar FOR UPDATE`;
-    this.#prune = adapterStatementsFor(table).prune;
+    this.#prune = reportingPrune(adapterStatementsFor(table).prune);
+    this.events = events ?? new SessionEventEmitter(options.logger);
+    this.#observer = new Observer(eventSinkOf(this.events), options, this.store, this.now);
     if (this.#options.pruneIntervalMs !== false) {
       this.#pruner = new PruneTimer(() => this.prune(), this.#options.pruneIntervalMs, options.logger ?? console);
       this.#pruner.start();
     }
   }
 
-  get ttlMs(): number {
-    return this.#options.ttl * 1000;
+  /** Whether `ttl` is a function of the session's data: it then decides the lifetime of the row and of the cookie. */
+  get ttlIsFunction(): boolean {
+    return typeof this.#options.ttl === "function";
+  }
+
+  /**
+   * The lifetime `ttl` gives a session with `data` saved now, in ms: the number, or the function's
+   * result for `data`. @throws TypeError, RangeError when the function gives no number of seconds ≥ 0
+   */
+  ttlMsOf(data: Record<string, unknown>): number {
+    const ttl = this.#options.ttl as number | ((data: Record<string, unknown>) => number);
+    return (typeof ttl === "function" ? ttlSecondsOf(ttl, data, "ttl(data)") : ttl) * 1000;
   }
 
   /** The stored key of `sid`, or `undefined` for an id no row can have: such an id is never sent to SQL. */
@@ -172,11 +212,19 @@ export class SessionEngine {
   }
 
   /** The live session `sid`, or `undefined` (missing, expired, or an id no row can have: then no SQL). */
-  async read(sid: string): Promise<LiveSession | undefined> {
+  read(sid: string): Promise<LiveSession | undefined> {
+    return this.#observer.wraps ? this.#observer.run("read", () => this.#read(sid)) : this.#read(sid);
+  }
+
+  async #read(sid: string): Promise<LiveSession | undefined> {
     assertNodeRuntime();
     const key = this.keyOf(sid);
     if (key === undefined) return undefined;
-    return this.#live(key, await this.store.readRow(key));
+    // During a cut-over (readThrough), a session not here yet is moved in from the old store's table.
+    return this.#live(
+      key,
+      (await this.store.readRow(key)) ?? (this.#readThrough === undefined ? undefined : await this.#readThrough.take(sid)),
+    );
   }
 
   /**
@@ -214,20 +262,29 @@ export class SessionEngine {
    * `undefined` when what the row holds is not known (updated). A row that went away meanwhile
    * (destroyed elsewhere) stays gone, never resurrected: the result is then `undefined`.
    */
-  async save(sid: string, text: string, expiresAt: number, known: StoredState | "new" | undefined): Promise<StoredState | undefined> {
+  save(sid: string, text: string, expiresAt: number, known: StoredState | "new" | undefined): Promise<StoredState | undefined> {
+    const observer = this.#observer;
+    return observer.wraps ? observer.run("save", () => this.#save(sid, text, expiresAt, known)) : this.#save(sid, text, expiresAt, known);
+  }
+
+  async #save(sid: string, text: string, expiresAt: number, known: StoredState | "new" | undefined): Promise<StoredState | undefined> {
     assertNodeRuntime();
     const key = this.#keyOrThrow(sid);
     const now = this.now();
     if (expiresAt <= now) {
-      await this.store.writeRow({ kind: "destroy", ids: [key] });
+      if ((await this.store.writeRow({ kind: "destroy", ids: [key] })) > 0) this.#observer.destroyed(key, "destroy");
       return undefined;
     }
     if (known === "new") {
       await this.store.writeRow({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now) } });
+      this.#observer.created(key);
       return { text, expiresAt };
     }
     if (known !== undefined && text === known.text) {
-      if (withinTouchAfter(this.#options.touchAfter, known.expiresAt, expiresAt, now)) return known;
+      if (withinTouchAfter(this.#options.touchAfter, known.expiresAt, expiresAt, now)) {
+        this.#observer.writeSkipped(key, "save", "unchanged");
+        return known;
+      }
       const staleBefore = new Date(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now));
       await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: new Date(expiresAt), staleBefore, track: true });
       return { text, expiresAt };
@@ -237,11 +294,17 @@ export class SessionEngine {
     return { text, expiresAt };
   }
 
-  /** Deletes session `sid` (nothing for an id no row can have). */
-  async remove(sid: string): Promise<void> {
+  /** Deletes session `sid` (nothing for an id no row can have); `reason` is what `destroyed` reports. */
+  remove(sid: string, reason: DestroyReason = "destroy"): Promise<void> {
+    return this.#observer.wraps ? this.#observer.run("remove", () => this.#remove(sid, reason)) : this.#remove(sid, reason);
+  }
+
+  async #remove(sid: string, reason: DestroyReason): Promise<void> {
     assertNodeRuntime();
     const key = this.keyOf(sid);
-    if (key !== undefined) await this.store.writeRow({ kind: "destroy", ids: [key] });
+    if (key !== undefined && (await this.store.writeRow({ kind: "destroy", ids: [key] })) > 0) this.#observer.destroyed(key, reason);
+    // Its copy in the old store's table goes too, or the next read would move it in again.
+    if (this.#readThrough !== undefined) await this.#readThrough.forget([sid]);
   }
 
   /**
@@ -249,17 +312,27 @@ export class SessionEngine {
    * the row as it is under the lock and writes through `LockedWrites`, in the same transaction.
    * Commits when `fn` resolves, rolls back when it throws.
    */
-  async locked<T>(sid: string, fn: (writes: LockedWrites) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  locked<T>(sid: string, fn: (writes: LockedWrites) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.#observer.wraps ? this.#observer.run("lock", () => this.#locked(sid, fn, options)) : this.#locked(sid, fn, options);
+  }
+
+  async #locked<T>(sid: string, fn: (writes: LockedWrites) => Promise<T>, options: TransactionOptions): Promise<T> {
     assertNodeRuntime();
     const key = this.keyOf(sid);
-    return this.store.transaction(
+    // The unit's created and destroyed events, fired once it has committed.
+    const committed: Array<() => void> = [];
+    const result = await this.store.transaction(
       async (tx) => {
+        const lockStart = this.#observer.lockStart();
         const rows = key === undefined ? [] : await this.#lock(tx, key);
+        if (key !== undefined) this.#observer.lockTaken(key, "lock", lockStart);
         const row = key === undefined ? undefined : this.#live(key, rows[0]);
-        return fn(this.#writesOn(tx, row));
+        return fn(this.#writesOn(tx, row, committed));
       },
       { ...this.#transaction, ...options },
     );
+    for (const report of committed) report();
+    return result;
   }
 
   async #lock(tx: StoreTransaction, key: string): Promise<StoredRow[]> {
@@ -277,25 +350,23 @@ export class SessionEngine {
   /** Deletes expired rows in batches until none is left. @returns rows deleted */
   async prune(): Promise<number> {
     assertNodeRuntime();
-    const now = new Date(this.now());
-    let total = 0;
-    for (;;) {
-      const deleted = await this.store.execute(this.#prune, [now, this.#options.pruneBatchSize]);
-      total += deleted;
-      if (deleted < this.#options.pruneBatchSize) return total;
-    }
+    const { pruneBatchSize: batchSize } = this.#options;
+    return this.#observer.run("prune", () =>
+      runPrune(this.#observer, this.store, { statement: this.#prune, now: this.now(), batchSize, cutoff: null }),
+    );
   }
 
   /** Stops pruning and closes the store if this engine created it. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#pruner?.stop();
+      this.#observer.close();
       if (this.#ownsStore) await this.store.close();
     })();
     return this.#closing;
   }
 
-  #writesOn(tx: StoreTransaction, row: LiveSession | undefined): LockedWrites {
+  #writesOn(tx: StoreTransaction, row: LiveSession | undefined, committed: Array<() => void>): LockedWrites {
     const run = (op: Parameters<typeof oneRowWrite>[1]) => {
       const [sql, values] = oneRowWrite(this.#statements, op);
       return tx.execute(sql, values);
@@ -305,24 +376,26 @@ export class SessionEngine {
       // created_at (once) and last_active_at move with every write, as PgSessionStore's do.
       update: (sid, text, expiresAt) =>
         run({ kind: "update", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt), track: { at: new Date(this.now()) } }),
-      create: async (sid, text, expiresAt) =>
-        void (await run({
-          kind: "upsert",
-          id: this.#keyOrThrow(sid),
-          text,
-          expiresAt: new Date(expiresAt),
-          track: { at: new Date(this.now()) },
-        })),
-      remove: async (sid) => {
+      create: async (sid, text, expiresAt) => {
+        const key = this.#keyOrThrow(sid);
+        await run({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(this.now()) } });
+        committed.push(() => this.#observer.created(key));
+      },
+      remove: async (sid, reason = "destroy") => {
         const key = this.keyOf(sid);
-        if (key !== undefined) await run({ kind: "destroy", ids: [key] });
+        if (key !== undefined && (await run({ kind: "destroy", ids: [key] })) > 0)
+          committed.push(() => this.#observer.destroyed(key, reason));
+        if (this.#readThrough !== undefined) await this.#readThrough.forget([sid]);
       },
     };
   }
 
   #live(key: string, row: StoredRow | undefined): LiveSession | undefined {
     // A NULL expiry (the lifecycle API's rows, an Apache::Session app's) never expires, as in PgSessionStore.
-    if (row === undefined || (row.expires_at !== null && row.expires_at.getTime() <= this.now())) return undefined;
+    if (row === undefined || (row.expires_at !== null && row.expires_at.getTime() <= this.now())) {
+      if (row !== undefined) this.#observer.expiredRow(key, row, this.now(), undefined);
+      return undefined;
+    }
     const data = decode(this.#serializer, row.a_session, { sessionId: key, table: this.store.tableName });
     // a_session is not NULL here: decode refuses a NULL payload.
     return { data: withoutCookie(data), stored: { text: row.a_session!, expiresAt: row.expires_at?.getTime() ?? Infinity } };

@@ -4,6 +4,7 @@ import type { PostgresStore } from "../../store/postgres-store.ts";
 import { assertOnlyOptions } from "../../store/store-options.ts";
 import { UnsavedChangesError } from "./errors.ts";
 import { assertNodeRuntime } from "./runtime.ts";
+import { SessionEventEmitter } from "../../observability/session-event-emitter.ts";
 import {
   clearingSetCookie,
   normalizeSessionCookie,
@@ -137,14 +138,18 @@ export class WebSession<D extends object = SessionValues> {
  *     session.data.views = (session.data.views ?? 0) + 1;
  *     const setCookie = await sessions.commit(session);
  *     return new Response("ok", { headers: setCookie ? { "Set-Cookie": setCookie } : {} });
+ *
+ * Its events (`sessions.on("created", ...)`, see `SessionEventMap`) are its engine's: operations
+ * `read`, `save`, `remove`, `lock`, `prune`.
  */
-export class WebSessions<D extends object = SessionValues> {
+export class WebSessions<D extends object = SessionValues> extends SessionEventEmitter {
   // Private, so that logging this object never prints the secrets.
   readonly #cookie: SessionCookie;
   readonly #engine: SessionEngine;
   readonly #saveUninitialized: boolean;
 
   constructor(options: WebSessionsOptions) {
+    super(options?.logger);
     if (typeof options !== "object" || options === null)
       throw new TypeError("WebSessions options must be an object with `secret` and `store`, `prisma`, `datasourceUrl` or `pgPool`");
     assertOnlyOptions(options, [...storageOptionKeys, "secret", "name", "cookie", "saveUninitialized"], "WebSessions");
@@ -153,7 +158,7 @@ export class WebSessions<D extends object = SessionValues> {
       throw new TypeError("saveUninitialized must be a boolean");
     this.#saveUninitialized = options.saveUninitialized ?? false;
     const { secret: _secret, name: _name, cookie: _cookie, saveUninitialized: _save, ...storage } = options;
-    this.#engine = new SessionEngine(storage);
+    this.#engine = new SessionEngine(storage, this);
   }
 
   /** The cookie settings in force (name, attributes), without the secrets. */
@@ -209,15 +214,15 @@ export class WebSessions<D extends object = SessionValues> {
     let setCookie: string | undefined;
     if (this.#keeps(state)) {
       const now = this.#engine.now();
-      const { at, cookieExpires } = this.#expiry(now);
-      const text = this.#engine.encode(state.id, state.data, storedCookie(this.#cookie, cookieExpires));
+      const { at, cookieExpires, cookie } = this.#expiry(now, state.data);
+      const text = this.#engine.encode(state.id, state.data, storedCookie(cookie, cookieExpires));
       const saved = await this.#engine.save(state.id, text, at, state.stored ?? "new");
       state.stored = saved;
       // Gone while this request ran (destroyed elsewhere, e.g. a logout in another tab): it stays gone.
       if (saved === undefined) state.cleared = true;
-      else setCookie = sessionSetCookie(this.#cookie, state.id, now);
+      else setCookie = sessionSetCookie(cookie, state.id, now);
     }
-    for (const old of state.replaces.splice(0)) await this.#engine.remove(old);
+    for (const old of state.replaces.splice(0)) await this.#engine.remove(old, state.cleared ? "destroy" : "rotate");
     return setCookie ?? (state.cleared ? clearingSetCookie(this.#cookie) : undefined);
   }
 
@@ -313,9 +318,9 @@ export class WebSessions<D extends object = SessionValues> {
   // Inside the locked unit, after `fn`: the writes it calls for, on the locked transaction.
   async #writeLocked(writes: LockedWrites, state: SessionState, lockedId: string): Promise<StoredState | undefined> {
     const now = this.#engine.now();
-    const { at, cookieExpires } = this.#expiry(now);
     const keep = this.#keeps(state);
-    const text = keep ? this.#engine.encode(state.id, state.data, storedCookie(this.#cookie, cookieExpires)) : undefined;
+    const { at, cookieExpires, cookie } = keep ? this.#expiry(now, state.data) : { at: now, cookieExpires: null, cookie: this.#cookie };
+    const text = keep ? this.#engine.encode(state.id, state.data, storedCookie(cookie, cookieExpires)) : undefined;
     let stored = state.stored;
     if (state.id === lockedId) {
       // Unchanged data: nothing to write under the lock (commit moves the expiry if due).
@@ -331,7 +336,7 @@ export class WebSessions<D extends object = SessionValues> {
       await writes.create(state.id, text, at);
       stored = { text, expiresAt: at };
     }
-    for (const old of state.replaces.splice(0)) await writes.remove(old);
+    for (const old of state.replaces.splice(0)) await writes.remove(old, state.cleared ? "destroy" : "rotate");
     return stored;
   }
 
@@ -353,12 +358,18 @@ export class WebSessions<D extends object = SessionValues> {
     Object.assign(state, { id: generateWebSessionId(), data: {}, stored: undefined, isNew: true });
   }
 
-  // When a session saved now expires: the cookie's lifetime, else `ttl` for a browser-session cookie.
-  #expiry(now: number): { at: number; cookieExpires: Date | null } {
+  // When a session saved now expires, and the cookie it is sent and stored with: a ttl function's
+  // lifetime for its data, which the cookie's Max-Age then matches; else the cookie's lifetime; else
+  // `ttl` for a browser-session cookie.
+  #expiry(now: number, data: Record<string, unknown>): { at: number; cookieExpires: Date | null; cookie: SessionCookie } {
+    if (this.#engine.ttlIsFunction) {
+      const ms = this.#engine.ttlMsOf(data);
+      return { at: now + ms, cookieExpires: new Date(now + ms), cookie: { ...this.#cookie, maxAge: ms / 1000, expires: undefined } };
+    }
     const { maxAge, expires } = this.#cookie;
-    if (maxAge !== undefined) return { at: now + maxAge * 1000, cookieExpires: new Date(now + maxAge * 1000) };
-    if (expires !== undefined) return { at: expires.getTime(), cookieExpires: expires };
-    return { at: now + this.#engine.ttlMs, cookieExpires: null };
+    if (maxAge !== undefined) return { at: now + maxAge * 1000, cookieExpires: new Date(now + maxAge * 1000), cookie: this.#cookie };
+    if (expires !== undefined) return { at: expires.getTime(), cookieExpires: expires, cookie: this.#cookie };
+    return { at: now + this.#engine.ttlMsOf(data), cookieExpires: null, cookie: this.#cookie };
   }
 
   #session(state: SessionState): WebSession<D> {

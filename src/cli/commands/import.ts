@@ -1,0 +1,141 @@
+import cliProgress from "cli-progress";
+import { PgSessionStore } from "../../adapters/express-session/pg-session-store.ts";
+import type { HashIdsOption } from "../../adapters/express-session/id-hasher.ts";
+import { importSessions, type ImportSummary } from "../../migration/import-sessions.ts";
+import type { SourceStoreName } from "../../migration/source-format.ts";
+import { createEncryptingSerializer, parseEncryptionKeys } from "../../serialization/encrypting-serializer.ts";
+import { superjsonSerializer, type Serializer } from "../../serialization/serializer.ts";
+import type { Command } from "../command-context.ts";
+import { ExitCode, UsageError } from "../exit-codes.ts";
+import { keysVariable } from "./rekey.ts";
+
+/** Where `import --hash-ids hmac` reads the secret of `hashIds: { secret }`: never from the command line. */
+export const hashSecretVariable = "SESSION_HASH_IDS_SECRET";
+
+export interface ImportSettings {
+  /** `--from` */
+  from: string | undefined;
+  /** `--source-table` */
+  sourceTable: string | undefined;
+  /** `--hash-ids`: `sha256` (hashIds: true) or `hmac` (hashIds: { secret } from $SESSION_HASH_IDS_SECRET). */
+  hashIds: string | undefined;
+  /** `--encrypt`: encrypt with $SESSION_ENCRYPTION_KEYS, as createEncryptingSerializer does. */
+  encrypt: boolean;
+  /** The environment's SESSION_ENCRYPTION_KEYS and SESSION_HASH_IDS_SECRET. */
+  keys: string | undefined;
+  hashSecret: string | undefined;
+}
+
+function hashIdsOf(settings: ImportSettings): HashIdsOption {
+  if (settings.hashIds === undefined) return false;
+  if (settings.hashIds === "sha256") return true;
+  if (settings.hashIds === "hmac") {
+    if (settings.hashSecret === undefined || settings.hashSecret === "") {
+      throw new UsageError(`--hash-ids hmac reads the secret of hashIds: { secret } from ${hashSecretVariable}, which is not set`);
+    }
+    return { secret: settings.hashSecret };
+  }
+  throw new UsageError(`--hash-ids must be sha256 (hashIds: true) or hmac (hashIds: { secret }), got ${JSON.stringify(settings.hashIds)}`);
+}
+
+function serializerOf(settings: ImportSettings): Serializer {
+  if (!settings.encrypt) {
+    if (settings.keys !== undefined && settings.keys.trim() !== "") {
+      process.stderr.write(`${keysVariable} is set but --encrypt is not given: the sessions are imported unencrypted\n`);
+    }
+    return superjsonSerializer;
+  }
+  if (settings.keys === undefined || settings.keys.trim() === "") {
+    throw new UsageError(`--encrypt reads its keys from ${keysVariable} (id:key[,id:key...], the first encrypting), which is not set`);
+  }
+  return createEncryptingSerializer({ keys: parseEncryptionKeys(settings.keys, keysVariable) });
+}
+
+/**
+ * `import --from connect-pg-simple|prisma-session-store [--source-table T] [--after ID] [--dry-run]
+ * [--batch-size N] [--hash-ids sha256|hmac] [--encrypt]`: copies the live sessions of the old store's
+ * table into the sessions table, as PgSessionStore with the same `hashIds` and serializer would have
+ * written them (see `importSessions`). The old table is only read; rows already here are never
+ * overwritten, so the command can be run again at any time. Ctrl-C (SIGINT/SIGTERM) stops after the
+ * batch in progress and prints the `--after` that continues from there.
+ * @throws UsageError for bad settings, before any SQL
+ */
+export function importCommand(settings: ImportSettings): Command {
+  if (settings.from === undefined) throw new UsageError("import needs --from connect-pg-simple or --from prisma-session-store");
+  const from = settings.from as SourceStoreName;
+  const hashIds = hashIdsOf(settings);
+  const serializer = serializerOf(settings);
+
+  return async ({ store, output, options, now }) => {
+    const clock = () => now().getTime();
+    const adapter = new PgSessionStore({ store, serializer, hashIds, pruneSessionInterval: false, now: clock });
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    let bar: cliProgress.SingleBar | undefined;
+    let progress = { read: 0, lastSourceId: undefined as string | undefined };
+    let summary: ImportSummary;
+    try {
+      summary = await importSessions(adapter, {
+        from,
+        sourceTable: settings.sourceTable,
+        batchSize: options.batchSize,
+        dryRun: options.dryRun,
+        after: options.after,
+        signal: controller.signal,
+        now: clock,
+        onStart: (total) => {
+          if (!process.stderr.isTTY || output.json) return;
+          bar = new cliProgress.SingleBar(
+            { stream: process.stderr, format: "importing [{bar}] {value}/{total}" },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(total, 0);
+        },
+        onProgress: (p) => {
+          progress = p;
+          if (bar)
+            bar.update(Math.min(p.read, p.total)); // rows added meanwhile are read too
+          else output.line(`read ${p.read} of ${p.total}, ${options.dryRun ? "would import" : "imported"} ${p.imported}`);
+        },
+      });
+    } catch (error) {
+      bar?.stop();
+      if (progress.lastSourceId !== undefined) {
+        process.stderr.write(
+          `import stopped after ${progress.read} row(s); the batches before are imported. Run it again to continue ` +
+            `(with --after ${progress.lastSourceId} to skip what was read; without it, sessions already here are skipped)\n`,
+        );
+      }
+      throw error;
+    } finally {
+      bar?.stop();
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      await adapter.close();
+    }
+    output.result(summary, describe);
+    return summary.interrupted ? ExitCode.interrupted : ExitCode.ok;
+  };
+}
+
+function describe(s: ImportSummary): string {
+  const lines = [
+    `${s.read} row(s) read from ${s.from}'s table ${s.sourceTable} into ${s.table}${s.dryRun ? " (dry run: nothing written)" : ""}`,
+    `  ${s.dryRun ? "to import" : "imported"}: ${s.imported}`,
+    `  already here, left as they are: ${s.skippedExisting}`,
+    `  expired, skipped: ${s.skippedExpired}`,
+    `  invalid, skipped: ${s.invalid}`,
+  ];
+  for (const row of s.invalidRows) lines.push(`    row ${row.sourceId}: ${row.reason}`);
+  if (s.invalid > s.invalidRows.length) lines.push(`    ... and ${s.invalid - s.invalidRows.length} more`);
+  if (s.interrupted) {
+    lines.push(
+      s.resumeAfter === undefined
+        ? "interrupted before the first batch: run it again"
+        : `interrupted: run it again with --after ${s.resumeAfter} to continue`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,75 @@
+// The adapters' expiry prune, run to the end, telling what the `pruned` event and the prune-lag metric
+// need: how many rows it deleted and the oldest expiry among them. And the live count of `session.live`.
+import type { PostgresStore } from "../store/postgres-store.ts";
+import type { TableName } from "../table/table-name.ts";
+import type { Observer } from "./observer.ts";
+
+/**
+ * `prune` (adapterStatementsFor(table).prune: one batch of expired rows, $1 now, $2 batch size) as
+ * one statement that also returns the count and the oldest expiry it deleted.
+ */
+export function reportingPrune(prune: string): string {
+  return `WITH pruned AS (${prune} RETURNING expires_at) SELECT count(*)::int AS deleted, min(expires_at) AS oldest FROM pruned`;
+}
+
+/** Deletes expired rows in batches of `batchSize` until a batch comes back short. */
+export async function pruneExpired(
+  store: PostgresStore,
+  statement: string,
+  now: Date,
+  batchSize: number,
+): Promise<{ deleted: number; oldest: Date | null }> {
+  let deleted = 0;
+  let oldest: Date | null = null;
+  for (;;) {
+    const [row] = await store.query<{ deleted: number; oldest: Date | string | null }>(statement, [now, batchSize]);
+    const batch = Number(row?.deleted ?? 0);
+    deleted += batch;
+    // The first batch holds the oldest rows it found, but batches are not ordered: take the minimum.
+    const found = row?.oldest == null ? null : new Date(row.oldest);
+    if (found !== null && (oldest === null || found < oldest)) oldest = found;
+    if (batch < batchSize) return { deleted, oldest };
+  }
+}
+
+/**
+ * Counts the live rows as the adapters' `length()` would (not expired; with an absolute timeout,
+ * created after its cutoff; a NULL expiry never expires), without reading payloads: one statement
+ * on the expiry index.
+ */
+export async function countLive(store: PostgresStore, table: TableName, now: Date, cutoff: Date | null): Promise<number> {
+  const [row] = await store.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${table.sql} WHERE (expires_at IS NULL OR expires_at > $1::timestamptz) ` +
+      "AND ($2::timestamptz IS NULL OR created_at IS NULL OR created_at > $2::timestamptz)",
+    [now, cutoff],
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** One prune run of a layer. */
+export interface PruneRun {
+  /** `reportingPrune(...)` of the layer's table; `undefined` when the layer does not prune expired rows. */
+  statement: string | undefined;
+  /** The layer's clock now, in ms since the epoch. */
+  now: number;
+  batchSize: number;
+  /** The absolute timeout's cutoff (now minus the timeout), for the live count; `null` without one. */
+  cutoff: Date | null;
+  /** More pruning after the expired rows (the absolute timeout's). @returns rows deleted */
+  more?: () => Promise<number>;
+}
+
+/**
+ * Deletes the expired rows (and what `more` deletes), fires `pruned`, records the prune metrics and,
+ * when `session.live` is reported, counts the live rows. @returns rows deleted
+ */
+export async function runPrune(observer: Observer, store: PostgresStore, run: PruneRun): Promise<number> {
+  const start = performance.now();
+  const now = new Date(run.now);
+  const { deleted, oldest } =
+    run.statement === undefined ? { deleted: 0, oldest: null } : await pruneExpired(store, run.statement, now, run.batchSize);
+  const total = deleted + ((await run.more?.()) ?? 0);
+  observer.pruned(total, start, oldest, run.now);
+  if (observer.countsLive) observer.liveCounted(await countLive(store, store.table, now, run.cutoff));
+  return total;
+}
