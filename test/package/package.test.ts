@@ -164,6 +164,9 @@ describe("the packed package", () => {
       "dist/cli/commands/prune.js",
       "dist/cli/commands/rekey.js",
     ]);
+    // @opentelemetry/api (an optional peer) only where telemetry loads it, on request (telemetry.d.ts
+    // is reached from no entry's declarations).
+    expect(named("@opentelemetry/api").sort()).toEqual(["dist/observability/telemetry.d.ts", "dist/observability/telemetry.js"]);
     // PGlite only in the embedded entry (pglite-client.d.ts is reached from no entry's declarations).
     expect(named("@electric-sql/pglite").sort()).toEqual(["dist/embedded/embedded-database.js", "dist/embedded/pglite-client.d.ts"]);
     // The adapter's declarations name no framework (a fastify app compiles without @types/express-session).
@@ -230,7 +233,8 @@ describe("consumers of the packed package", () => {
   }, 60_000);
 
   test("no entry loads a Prisma client (the app's is the only one); the main entry loads no web framework", async () => {
-    const dir = consumer("loads", "module", ["express-session"]);
+    // @opentelemetry/api is installed, so that not loading it means something.
+    const dir = consumer("loads", "module", ["express-session", "@opentelemetry/api"]);
     write(join(dir, "record-loads.mjs"), recordLoadsRegister);
     write(join(dir, "record-loads-hooks.mjs"), recordLoadsHooks);
     write(join(dir, "probe.mjs"), loadProbe);
@@ -250,6 +254,8 @@ describe("consumers of the packed package", () => {
     expect(main.filter((url) => url.includes("/prisma-pg-session/dist/index.js"))).toHaveLength(1);
     expect(main.filter((url) => forbidden.test(url))).toEqual([]);
     expect([...express, ...embedded].filter((url) => /\/generated\/|\/node_modules\/@prisma\/client\//.test(url))).toEqual([]);
+    // Telemetry is off unless asked for: importing an entry loads no OpenTelemetry.
+    expect([...main, ...express, ...embedded].filter((url) => url.includes("@opentelemetry"))).toEqual([]);
     // The recording sees what these entries load, so the empty lists mean something.
     expect(embedded.some((url) => url.includes("/prisma-pg-session/dist/embedded/embedded-database.js"))).toBe(true);
     expect(main.some((url) => url.includes("/node_modules/@prisma/client-runtime-utils/"))).toBe(true);
