@@ -1,4 +1,5 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
+import type { IsolationLevel } from "../driver/driver.ts";
 import type { SqlClient, TransactionalClient } from "../driver/prisma-handle.ts";
 
 type Runner = Pick<PGlite, "query"> | Transaction;
@@ -10,6 +11,13 @@ function sqlClientOf(runner: Runner): SqlClient {
   };
 }
 
+const isolationLevels: Record<IsolationLevel, string> = {
+  ReadUncommitted: "READ UNCOMMITTED",
+  ReadCommitted: "READ COMMITTED",
+  RepeatableRead: "REPEATABLE READ",
+  Serializable: "SERIALIZABLE",
+};
+
 /**
  * The SQL part of a Prisma client (`$queryRawUnsafe`, `$executeRawUnsafe`, `$transaction`), answered by
  * PGlite itself: what the stores call, without a generated Prisma client. The library ships none, so an
@@ -17,12 +25,18 @@ function sqlClientOf(runner: Runner): SqlClient {
  *
  * PGlite is one connection: a transaction holds it, and other statements wait until it ends. So
  * `$transaction`'s `maxWait` and `timeout` are not applied (there is no pool to wait for, and a
- * transaction cannot be cut short from outside); a session held open blocks every other request.
+ * transaction cannot be cut short from outside); a session held open blocks every other request. Its
+ * `isolationLevel` is applied.
  */
 export function pgliteClient(pglite: PGlite): TransactionalClient {
   return {
     ...sqlClientOf(pglite),
-    $transaction: <R>(fn: (tx: SqlClient) => Promise<R>) => pglite.transaction((tx) => fn(sqlClientOf(tx))),
+    $transaction: <R>(fn: (tx: SqlClient) => Promise<R>, options?: { isolationLevel?: IsolationLevel }) =>
+      pglite.transaction(async (tx) => {
+        const level = options?.isolationLevel;
+        if (level !== undefined) await tx.query(`SET TRANSACTION ISOLATION LEVEL ${isolationLevels[level]}`);
+        return fn(sqlClientOf(tx));
+      }),
     // The database is closed by its owner (EmbeddedDatabase.close); a store never closes what it was given.
     $disconnect: () => Promise.resolve(),
   };
