@@ -1,31 +1,16 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { randomId, testDatabaseUrl } from "../support/database.ts";
+import { runCliProcess } from "../support/cli-process.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const cliArgs = ["--import", "tsx", "src/cli/main.ts"];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [...cliArgs, ...args], {
-    cwd: root,
-    env: { ...process.env, NODE_OPTIONS: "", DATABASE_URL: testDatabaseUrl(), ...env },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-}
+const cli = runCliProcess;
 
 let ctx: TestContext;
 const HOUR = 3_600_000;

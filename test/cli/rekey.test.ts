@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,32 +6,13 @@ import { join } from "node:path";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { createEncryptingSerializer, PostgresStore, SessionManager, superjsonSerializer, type EncryptionKey } from "../../src/index.ts";
 import { randomId, testDatabaseUrl } from "../support/database.ts";
+import { runCliProcess, type CliRun } from "../support/cli-process.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const cliArgs = ["--import", "tsx", "src/cli/main.ts"];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI with the environment given (undefined: the variable unset). */
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  const merged: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: "", DATABASE_URL: testDatabaseUrl() };
-  delete merged["SESSION_ENCRYPTION_KEYS"];
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete merged[name];
-    else merged[name] = value;
-  }
-  const child = spawn(process.execPath, [...cliArgs, ...args], { cwd: root, env: merged });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-}
+const cli = runCliProcess;
 
 const keyA: EncryptionKey = { id: "2026-05", key: randomBytes(32).toString("base64") };
 const keyB: EncryptionKey = { id: "2026-11", key: randomBytes(32).toString("base64") };
@@ -166,7 +147,7 @@ test("rekey: a row a running unit of work holds is skipped and counted, never ov
   const app = manager(store, keyA);
   const { id: held } = await app.create({ n: 1 });
   const { id: free } = await app.create({ n: 1 });
-  let during: Run | undefined;
+  let during: CliRun | undefined;
   // The unit holds its row lock (FOR UPDATE) for the whole CLI run, then writes.
   await app.open(
     held,
