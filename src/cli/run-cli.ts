@@ -37,13 +37,13 @@ Commands:
                                   (distinct, sessions with one, the 5 with the most sessions)
   schema                          create the table, its columns and indexes if missing
   import --from connect-pg-simple|prisma-session-store [--source-table NAME]
-         [--dry-run] [--batch-size N] [--after ID] [--hash-ids sha256|hmac] [--encrypt]
+         [--dry-run] [--batch-size N] [--hash-ids sha256|hmac] [--encrypt]
                                   copy the live sessions of the old store's table (same
                                   database) into the sessions table, as PgSessionStore with
                                   the same hashIds and serializer writes them; never
                                   overwrites a session already here, so it can be run again;
-                                  Ctrl-C stops after the batch in progress and prints the
-                                  --after that continues
+                                  Ctrl-C stops after the batch in progress: run it again to
+                                  continue (what is already here is skipped and counted)
 
 Options:
   --url URL        PostgreSQL URL (default: $DATABASE_URL; unset: the embedded database)
@@ -72,7 +72,7 @@ Environment:
   SESSION_HASH_IDS_SECRET   import --hash-ids hmac: the secret of hashIds: { secret }
 
 Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found, 4 database unreachable,
-130 interrupted (import: run it again with the --after it printed).`;
+130 interrupted (import: run it again to continue).`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -87,6 +87,7 @@ interface CommandSettings {
   "source-table"?: string | undefined;
   "hash-ids"?: string | undefined;
   encrypt: boolean;
+  after?: string | undefined;
 }
 
 /** The command `name`, with what it takes from the options and the environment (never secrets from argv). */
@@ -105,6 +106,7 @@ function commandNamed(name: string, values: CommandSettings, env: NodeJS.Process
         encrypt: values.encrypt,
         keys,
         hashSecret: env[hashSecretVariable],
+        after: values.after,
       });
     default:
       return Object.hasOwn(commands, name) ? commands[name] : undefined;

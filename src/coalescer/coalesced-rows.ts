@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import type { Queryable } from "../driver/driver.ts";
 import type { RowStatements } from "../table/row-statements.ts";
-import { oneRowWrite } from "./direct-rows.ts";
+import { runOneRowWrite } from "./direct-rows.ts";
 import { idsOf, shapeOf, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
 import { writeRounds } from "./write-rounds.ts";
 
@@ -9,6 +9,8 @@ interface PendingWrite {
   op: RowWrite;
   resolve(changed: number): void;
   reject(error: unknown): void;
+  /** A destroy of deleteRows(): told the ids it deleted (then `resolve` is not called). */
+  deleted?: ((ids: string[]) => void) | undefined;
 }
 
 // When a batch goes out: at the end of this turn of the event loop (setImmediate), not at the end of
@@ -35,8 +37,9 @@ export class CoalescedRows implements SessionRows {
   readonly #maxBatch: number;
   readonly #reads: DataLoader<string, StoredRow | undefined>;
   #writes: PendingWrite[] = [];
-  // Telemetry's `session.batch.size`: told the kind and size of each statement sent (see observeBatches).
-  #observeBatch: ((statement: string, size: number) => void) | undefined;
+  // Telemetry's `session.batch.size` of each layer on this store, with where each records (see
+  // observeBatches). Empty but for layers with telemetry on.
+  readonly #batchObservers = new Map<(statement: string, size: number) => void, unknown>();
 
   constructor(db: Queryable, statements: RowStatements, mapError: (error: unknown, sessionId: string) => unknown, maxBatch: number) {
     this.#db = db;
@@ -55,19 +58,42 @@ export class CoalescedRows implements SessionRows {
   }
 
   write(op: RowWrite): Promise<number> {
-    return new Promise((resolve, reject) => {
-      if (this.#writes.length === 0) atEndOfTurn(() => void this.#flushWrites());
-      this.#writes.push({ op, resolve, reject });
-    });
+    return new Promise((resolve, reject) => this.#queue({ op, resolve, reject }));
   }
 
-  /** Reports each statement sent: its kind (`read`, or the write's kind) and how many calls it carries. */
-  observeBatches(observe: (statement: string, size: number) => void): void {
-    this.#observeBatch = observe;
+  deleteRows(ids: readonly string[]): Promise<string[]> {
+    return new Promise((deleted, reject) => this.#queue({ op: { kind: "destroy", ids }, resolve: () => undefined, reject, deleted }));
+  }
+
+  /**
+   * Reports each statement sent to `observe` (with every other observer): its kind (`read`, or the
+   * write's kind) and how many calls it carries. Of observers given the same `sink` (where they
+   * record: a MeterProvider), one is told, so that a statement is recorded once there.
+   * @returns what stops it
+   */
+  observeBatches(observe: (statement: string, size: number) => void, sink?: unknown): () => void {
+    this.#batchObservers.set(observe, sink);
+    return () => void this.#batchObservers.delete(observe);
+  }
+
+  #queue(write: PendingWrite): void {
+    if (this.#writes.length === 0) atEndOfTurn(() => void this.#flushWrites());
+    this.#writes.push(write);
+  }
+
+  #observeBatch(statement: string, size: number): void {
+    const told: unknown[] = [];
+    for (const [observe, sink] of this.#batchObservers) {
+      if (sink !== undefined) {
+        if (told.includes(sink)) continue;
+        told.push(sink);
+      }
+      observe(statement, size);
+    }
   }
 
   async #readMany(ids: readonly string[]): Promise<Array<StoredRow | undefined>> {
-    this.#observeBatch?.("read", ids.length);
+    if (this.#batchObservers.size > 0) this.#observeBatch("read", ids.length);
     if (ids.length === 1) return [(await this.#db.query<StoredRow>(this.#statements.one.read, [ids[0]]))[0]];
     const rows = await this.#db.query<StoredRow & { id: string }>(this.#statements.many.read, [ids]);
     const byKey = new Map(rows.map(({ id, ...row }) => [id, row]));
@@ -99,20 +125,25 @@ export class CoalescedRows implements SessionRows {
   // One statement for writes of one kind to distinct ids; never rejects (its callers do).
   async #writeGroup(group: PendingWrite[]): Promise<void> {
     try {
-      this.#observeBatch?.(group[0]!.op.kind, group.length);
-      if (group.length === 1) {
-        const [sql, values] = oneRowWrite(this.#statements.one, group[0]!.op);
-        group[0]!.resolve(await this.#db.execute(sql, values));
+      if (this.#batchObservers.size > 0) this.#observeBatch(group[0]!.op.kind, group.length);
+      if (group.length === 1 && group[0]!.deleted === undefined) {
+        group[0]!.resolve(await runOneRowWrite(this.#db, this.#statements.one, group[0]!.op));
         return;
       }
       const [sql, values] = this.#manyRowWrite(group.map((write) => write.op));
+      const rows = await this.#db.query<{ id: string; inserted?: boolean }>(sql, values);
       if (group[0]!.op.kind === "upsert") {
-        await this.#db.execute(sql, values);
-        for (const { resolve } of group) resolve(1);
+        // Every upsert writes its row; RETURNING tells which rows it inserted.
+        const inserted = new Set(rows.filter((row) => row.inserted === true).map((row) => row.id));
+        for (const { op, resolve } of group) resolve(inserted.has(idsOf(op)[0]!) ? 1 : 0);
         return;
       }
-      const changed = new Set((await this.#db.query<{ id: string }>(sql, values)).map((row) => row.id));
-      for (const { op, resolve } of group) resolve(idsOf(op).filter((id) => changed.has(id)).length);
+      const changed = new Set(rows.map((row) => row.id));
+      for (const { op, resolve, deleted } of group) {
+        const ids = idsOf(op).filter((id) => changed.has(id));
+        if (deleted === undefined) resolve(ids.length);
+        else deleted(ids);
+      }
     } catch (error) {
       for (const { op, reject } of group) reject(this.#mapError(error, idsOf(op)[0]!));
     }

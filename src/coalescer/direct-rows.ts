@@ -23,15 +23,28 @@ export function oneRowWrite(statements: RowStatements["one"], op: RowWrite): [st
   }
 }
 
+/**
+ * Runs a write's single-row statement on `db`. @returns what `SessionRows.write` returns: for an
+ * upsert, 1 when it inserted the row and 0 when it updated one (its RETURNING tells), else rows changed
+ */
+export async function runOneRowWrite(db: Queryable, statements: RowStatements["one"], op: RowWrite): Promise<number> {
+  const [sql, values] = oneRowWrite(statements, op);
+  if (op.kind !== "upsert") return db.execute(sql, values);
+  const [row] = await db.query<{ inserted: boolean }>(sql, values);
+  return row?.inserted === true ? 1 : 0;
+}
+
 /** One statement per call (`batch: false`, and inside a caller's transaction). */
 export class DirectRows implements SessionRows {
   readonly #db: Queryable;
   readonly #statements: RowStatements["one"];
+  readonly #deleteMany: string;
   readonly #mapError: (error: unknown, sessionId: string) => unknown;
 
   constructor(db: Queryable, statements: RowStatements, mapError: (error: unknown, sessionId: string) => unknown) {
     this.#db = db;
     this.#statements = statements.one;
+    this.#deleteMany = statements.many.destroy;
     this.#mapError = mapError;
   }
 
@@ -44,11 +57,18 @@ export class DirectRows implements SessionRows {
   }
 
   async write(op: RowWrite): Promise<number> {
-    const [sql, values] = oneRowWrite(this.#statements, op);
     try {
-      return await this.#db.execute(sql, values);
+      return await runOneRowWrite(this.#db, this.#statements, op);
     } catch (error) {
       throw this.#mapError(error, op.kind === "destroy" ? op.ids[0]! : op.id);
+    }
+  }
+
+  async deleteRows(ids: readonly string[]): Promise<string[]> {
+    try {
+      return (await this.#db.query<{ id: string }>(this.#deleteMany, [ids])).map((row) => row.id);
+    } catch (error) {
+      throw this.#mapError(error, ids[0]!);
     }
   }
 }

@@ -60,8 +60,13 @@ export function shapeOf(op: RowWrite): WriteShape {
 export interface SessionRows {
   /** The row with this id, whatever its expiry; `undefined` when there is none. */
   read(id: string): Promise<StoredRow | undefined>;
-  /** @returns the number of rows the write changed (an upsert: 1) */
+  /**
+   * @returns the number of rows the write changed; for an upsert, the rows it inserted: 1 for a new
+   * row, 0 when it updated an existing one (the statement's RETURNING tells, no statement more)
+   */
   write(op: RowWrite): Promise<number>;
+  /** A destroy of `ids` that tells which rows it deleted (ordered as a destroy write). @returns their ids */
+  deleteRows(ids: readonly string[]): Promise<string[]>;
 }
 
 /** The ids a write touches. */

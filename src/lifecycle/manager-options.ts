@@ -39,21 +39,41 @@ export interface SessionManagerOptions<D extends SessionData = SessionData> exte
    */
   absoluteTimeout?: number;
   /**
-   * Idle lifetime, in seconds: every write of a session (`create`, and `open` when it saves a change)
-   * sets its expiry to now + `ttl`; a function of the session's data (`(data) => data.rememberMe ?
-   * 30 * 86400 : 3600`) gives each session its own, called on every write (`0` then deletes the
-   * session at that save; a result that is not a number of seconds ≥ 0 is a TypeError/RangeError and
-   * nothing is written). Only writes extend a session: `read`, and an `open` that changes nothing, do
-   * not. Once expired, `read`, `open` and `rotate` raise SessionNotFoundError, listings leave it out and
-   * `prune()` deletes it. Unset, rows get no expiry and never expire (Apache::Session's behaviour).
-   * @default none
+   * Idle lifetime, in seconds, sliding: `create` sets a session's expiry to now + `ttl`, and so does
+   * every `open` (a unit of work is activity): one that saves a change writes it with the data; one that
+   * changes nothing writes the expiry alone, and only once the stored expiry is more than `touchAfter`
+   * behind the new one (so a busy session costs at most one such UPDATE per `touchAfter`). A function
+   * of the session's data (`(data) => data.rememberMe ? 30 * 86400 : 3600`) gives each session its
+   * own, called at `create` and at the end of every `open` (`0` then deletes the session; a result
+   * that is not a number of seconds ≥ 0 is a TypeError/RangeError and nothing is written). `read` is a
+   * peek and does not extend; `rotate` keeps the expiry. Once expired, `read`, `open` and `rotate`
+   * raise SessionNotFoundError, listings leave it out and `prune()` deletes it. Unset, rows get no
+   * expiry and never expire, and nothing is written for an unchanged session (Apache::Session's
+   * behaviour). @default none
    */
   ttl?: number | ((data: D) => number);
+  /**
+   * With `ttl`: how far behind the new expiry the stored one may be before an `open` that changed
+   * nothing writes it, in seconds; `0` writes the expiry at every such `open`. The default is
+   * PgSessionStore's: min(60 s, a tenth of the lifetime), so a session idle for `ttl` ends at most
+   * 60 s early, and a busy one costs at most one expiry-only UPDATE a minute. Needs `ttl`.
+   * @default min(60, lifetime / 10)
+   */
+  touchAfter?: number;
 }
 
 export const managerDefaults = { idLength: 32 } as const;
 
-const managerOptionKeys = ["store", "serializer", "idLength", "lockTimeout", "absoluteTimeout", "ttl", ...observabilityOptionKeys] as const;
+const managerOptionKeys = [
+  "store",
+  "serializer",
+  "idLength",
+  "lockTimeout",
+  "absoluteTimeout",
+  "ttl",
+  "touchAfter",
+  ...observabilityOptionKeys,
+] as const;
 
 export function assertManagerOptions(options: SessionManagerOptions<any>): void {
   if (typeof options !== "object" || options === null) {
@@ -64,6 +84,17 @@ export function assertManagerOptions(options: SessionManagerOptions<any>): void 
   normalizeLockTimeout(options.lockTimeout);
   normalizeAbsoluteTimeout(options.absoluteTimeout);
   normalizeManagerTtl(options.ttl);
+  normalizeManagerTouchAfter(options.touchAfter, options.ttl);
+}
+
+/** Checks the manager's `touchAfter`: seconds ≥ 0, only with `ttl`. @throws TypeError, RangeError */
+export function normalizeManagerTouchAfter(touchAfter: number | undefined, ttl: unknown): number | undefined {
+  if (touchAfter === undefined) return undefined;
+  if (typeof touchAfter !== "number" || !Number.isFinite(touchAfter) || touchAfter < 0) {
+    throw new RangeError(`touchAfter must be a number of seconds ≥ 0, got ${String(touchAfter)}`);
+  }
+  if (ttl === undefined) throw new TypeError("touchAfter applies to the expiry that ttl gives: set ttl too, or leave touchAfter out");
+  return touchAfter;
 }
 
 /** Checks the manager's `ttl`: a positive number of seconds, a function, or unset. @throws TypeError, RangeError */

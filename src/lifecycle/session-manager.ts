@@ -23,17 +23,20 @@ import type { StoreTransaction } from "../store/store-transaction.ts";
 import {
   assertManagerOptions,
   managerDefaults,
+  normalizeManagerTouchAfter,
   normalizeManagerTtl,
   storeOptionsOf,
   type SessionManagerOptions,
 } from "./manager-options.ts";
 import { ttlSecondsOf } from "../store/session-ttl.ts";
+import { withinTouchAfter } from "../store/touch-after.ts";
+import { normalizeStoreOptions } from "../store/store-options.ts";
 import { adapterStatementsFor } from "../table/adapter-statements.ts";
 import { OpenSession, type Session, type SessionData } from "./session.ts";
 import { assertSessionId, generateSessionId } from "./session-id.ts";
 import { eventSinkOf, SessionEventEmitter } from "../observability/session-event-emitter.ts";
-import { Observer } from "../observability/observer.ts";
-import { reportingPrune, runPrune } from "../observability/prune-run.ts";
+import { checkObservability, Observer } from "../observability/observer.ts";
+import { runPrune } from "../observability/prune-run.ts";
 
 /** A session's data at one moment, outside any unit of work. */
 export interface SessionSnapshot<D extends SessionData = SessionData> {
@@ -49,6 +52,9 @@ export interface FoundSnapshots<D extends SessionData = SessionData> {
 }
 
 const ownerKeys = ["userId", "userAgent", "ip"] as const;
+
+/** A locked row: with `ttl` or an absolute timeout, its stored expiry too (NULL: none). */
+type LockedRecord = SessionRecord & { expiresAt?: Date | null };
 
 // Sessions whose row the current async context holds: opening one of them again would wait on itself.
 const heldSessions = new AsyncLocalStorage<ReadonlySet<string>>();
@@ -67,28 +73,33 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
   readonly #transaction: TransactionOptions;
   readonly #absoluteTimeoutMs: number | undefined;
   readonly #ttl: number | ((data: D) => number) | undefined;
+  readonly #touchAfter: number | undefined;
   readonly #users: UserSessionQueries;
   readonly #observer: Observer;
 
   constructor(options: SessionManagerOptions<D>) {
     super();
     assertManagerOptions(options);
-    this.store = options.store ?? new PostgresStore(storeOptionsOf(options));
-    this.#observer = new Observer(eventSinkOf(this), options, this.store, Date.now);
-    this.#ownsStore = options.store === undefined;
-    this.#serializer = options.serializer ?? superjsonSerializer;
-    this.#maxIdLength = this.store.maxIdLength;
+    // Every check before the store: a store built here opens a pool, which a throw after it would leak.
+    const maxIdLength = options.store?.maxIdLength ?? normalizeStoreOptions(storeOptionsOf(options)).maxIdLength;
     const idLength = options.idLength ?? managerDefaults.idLength;
-    if (!Number.isInteger(idLength) || idLength < 16 || idLength > this.#maxIdLength) {
+    if (!Number.isInteger(idLength) || idLength < 16 || idLength > maxIdLength) {
       throw new RangeError(
-        `idLength must be a whole number from 16 (64 bits) to the id column's width (${this.#maxIdLength}), got ${String(idLength)}`,
+        `idLength must be a whole number from 16 (64 bits) to the id column's width (${maxIdLength}), got ${String(idLength)}`,
       );
     }
     this.#idLength = idLength;
+    this.#maxIdLength = maxIdLength;
     this.#lockTimeout = options.lockTimeout;
     this.#transaction = normalizeTransactionOptions(options);
     this.#absoluteTimeoutMs = normalizeAbsoluteTimeout(options.absoluteTimeout);
     this.#ttl = normalizeManagerTtl(options.ttl);
+    this.#touchAfter = normalizeManagerTouchAfter(options.touchAfter, options.ttl);
+    const observability = checkObservability(options);
+    this.store = options.store ?? new PostgresStore(storeOptionsOf(options));
+    this.#observer = new Observer(eventSinkOf(this), observability, this.store, Date.now);
+    this.#ownsStore = options.store === undefined;
+    this.#serializer = options.serializer ?? superjsonSerializer;
     this.#users = new UserSessionQueries(this.store, Date.now, this.#absoluteTimeoutMs);
   }
 
@@ -137,7 +148,9 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
   /**
    * Opens session `id` for one unit of work: one transaction, the row locked (`FOR UPDATE`) until `fn`
    * settles. What `fn` changed is saved (only if it changed), a delete is carried out, and the lock is
-   * released. If `fn` throws, nothing is written and its error reaches you.
+   * released. With `ttl`, an open is activity: it extends the expiry even when nothing changed (then
+   * with the expiry alone, once the stored one is more than `touchAfter` behind). If `fn` throws,
+   * nothing is written and its error reaches you.
    * @throws SessionNotFoundError, InvalidSessionIdError, SessionReentryError, LockTimeoutError, CorruptPayloadError
    */
   open<T>(id: string, fn: (session: Session<D>) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -153,7 +166,8 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     let removed = false;
     try {
       const result = await this.store.transaction(async (tx) => {
-        session = await this.#load(tx, id);
+        const loaded = await this.#load(tx, id);
+        session = loaded.session;
         const result = await heldSessions.run(held, () => fn(session!));
         const settlement = session.settle();
         session.end();
@@ -165,6 +179,9 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
           else if ((await this.#update(tx, id, settlement.serialized, now, expiresAt)) !== 1) throw this.#notFound(id);
         } else if (settlement.action === "remove") {
           removed = (await tx.remove({ id })) > 0;
+        } else if (this.#ttl !== undefined) {
+          // Unchanged data: the idle lifetime slides all the same (an open is activity), by the expiry alone.
+          removed = await this.#touch(tx, id, session.data, loaded.expiresAt);
         }
         return result;
       }, transaction);
@@ -175,7 +192,10 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     }
   }
 
-  /** The committed state of session `id`, without taking its lock. @throws SessionNotFoundError */
+  /**
+   * The committed state of session `id`, without taking its lock. A peek, not activity: it does not
+   * extend a `ttl` (`open` does). @throws SessionNotFoundError
+   */
   read(id: string): Promise<SessionSnapshot<D>> {
     return this.#observer.wraps ? this.#observer.run("read", () => this.#read(id)) : this.#read(id);
   }
@@ -303,7 +323,7 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
       const timeout = this.#absoluteTimeoutMs;
       return runPrune(this.#observer, this.store, {
         // Expired rows only with `ttl`: without it, the lifecycle's rows have no expiry.
-        statement: this.#ttl === undefined ? undefined : reportingPrune(adapterStatementsFor(this.store.table).prune),
+        statement: this.#ttl === undefined ? undefined : adapterStatementsFor(this.store.table).reportingPrune,
         now,
         batchSize,
         cutoff: timeout === undefined ? null : new Date(now - timeout),
@@ -318,7 +338,7 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     return this.#ownsStore ? this.store.close() : Promise.resolve();
   }
 
-  async #load(tx: StoreTransaction, id: string): Promise<OpenSession<D>> {
+  async #load(tx: StoreTransaction, id: string): Promise<{ session: OpenSession<D>; expiresAt: Date | null }> {
     const lockStart = this.#observer.lockStart();
     const record = await this.#lock(tx, id);
     this.#observer.lockTaken(id, "open", lockStart);
@@ -327,7 +347,21 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     // Compare against our own serialization of what was loaded, not the stored text: a row written by
     // another serializer or without `_session_id` is not "modified" just for being re-encoded.
     const loaded = this.#encode(id, data);
-    return new OpenSession<D>(id, data, loaded, (d) => this.#encode(id, d), this.store.tableName);
+    const session = new OpenSession<D>(id, data, loaded, (d) => this.#encode(id, d), this.store.tableName);
+    return { session, expiresAt: record.expiresAt ?? null };
+  }
+
+  // An open with `ttl` that changed nothing: the expiry `data` gives now, written alone (an UPDATE of
+  // expires_at and last_active_at) once the stored one is more than `touchAfter` behind it, or earlier
+  // than it; nothing otherwise. A stored NULL (a row from before `ttl`) never expires and is left so.
+  // A lifetime of 0 deletes the session, as at a save. @returns whether the row was deleted
+  async #touch(tx: StoreTransaction, id: string, data: D, stored: Date | null): Promise<boolean> {
+    const now = Date.now();
+    const expiresAt = this.#expiryOf(data, now)!;
+    if (expiresAt.getTime() <= now) return (await tx.remove({ id })) > 0;
+    if (stored === null || withinTouchAfter(this.#touchAfter, stored.getTime(), expiresAt.getTime(), now)) return false;
+    if ((await tx.execute(this.#users.statements.touch, [id, new Date(now), expiresAt], id)) !== 1) throw this.#notFound(id);
+    return false;
   }
 
   // The contract's UPDATE, moving last_active_at too, and with `ttl` the expiry (null: left as it is).
@@ -346,7 +380,7 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
 
   // `materialize`; with an absolute timeout or `ttl`, it reads the creation time and expiry too and
   // refuses a session past either.
-  async #materialize(tx: StoreTransaction, id: string): Promise<SessionRecord> {
+  async #materialize(tx: StoreTransaction, id: string): Promise<LockedRecord> {
     if (this.#absoluteTimeoutMs === undefined && this.#ttl === undefined) return tx.materialize({ id, serialized: null });
     const [row] = await tx.query<{ a_session: string | null; created_at: Date | null; expires_at: Date | null }>(
       this.#users.statements.lock,
@@ -355,7 +389,7 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     );
     if (row === undefined) throw this.#notFound(id);
     this.#assertLive(id, row);
-    return { id, serialized: row.a_session };
+    return { id, serialized: row.a_session, expiresAt: row.expires_at };
   }
 
   // An expired row (with `ttl`; a NULL expiry never expires) or one past the absolute timeout is a missing one.
@@ -374,7 +408,7 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     }
   }
 
-  async #lock(tx: StoreTransaction, id: string): Promise<SessionRecord> {
+  async #lock(tx: StoreTransaction, id: string): Promise<LockedRecord> {
     if (this.#lockTimeout === undefined) return this.#materialize(tx, id);
     const [setting] = await tx.query<{ previous: string }>(
       "SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $1, true)",

@@ -1,4 +1,4 @@
-import type { SourceFormat } from "./source-format.ts";
+import { sha256KeySql, type SourceFormat } from "./source-format.ts";
 
 /**
  * connect-pg-simple's table (its table.sql): `sid varchar` primary key, `sess json` (the session as
@@ -17,7 +17,9 @@ export const connectPgSimpleFormat: SourceFormat = {
       firstPage: `${select} ORDER BY sid LIMIT $1`,
       nextPage: `${select} WHERE sid > $1::text ORDER BY sid LIMIT $2`,
       bySid: `${select} WHERE sid = $1::text`,
+      bySidLocked: `${select} WHERE sid = $1::text FOR KEY SHARE`,
       deleteBySids: `DELETE FROM ${table.sql} WHERE sid = ANY($1::text[])`,
+      deleteBySha256Keys: `DELETE FROM ${table.sql} WHERE ${sha256KeySql("sid")} = ANY($1::text[])`,
       deleteAll: `DELETE FROM ${table.sql}`,
     };
   },

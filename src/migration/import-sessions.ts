@@ -1,8 +1,6 @@
-import { adapterInternals, type PgSessionStore } from "../adapters/express-session/pg-session-store.ts";
-import type { SessionLike } from "../adapters/express-session/session-payload.ts";
+import { importStatementsFor } from "../table/import-statements.ts";
 import type { ImportTarget } from "./import-target.ts";
-import { importStatementsFor, importValues } from "./import-statements.ts";
-import { convertSourceRow, type ImportedRow } from "./session-conversion.ts";
+import { convertSourceRow, importValues, type ImportedRow } from "./session-conversion.ts";
 import type { SelectedSourceRow, SourceStoreName } from "./source-format.ts";
 import { sourceRowOf } from "./source-format.ts";
 import { sourceTableOf } from "./source-formats.ts";
@@ -18,9 +16,10 @@ export interface ImportOptions {
   batchSize?: number | undefined;
   /** Read, convert and count, but write nothing (`imported` is then what would be). @default false */
   dryRun?: boolean | undefined;
-  /** Start after this row of the old table (its primary key): the `resumeAfter` of an interrupted run. */
-  after?: string | undefined;
-  /** Stops the run after the batch in progress; the summary then says where to resume. */
+  /**
+   * Stops the run after the batch in progress (`interrupted` in the summary). To continue, run it again:
+   * it reads the old table from the start, and what is already here is skipped (`skippedExisting`).
+   */
   signal?: AbortSignal | undefined;
   /** Called once the old table's rows are counted, before the first batch. */
   onStart?: ((total: number) => void) | undefined;
@@ -43,11 +42,11 @@ export interface ImportCounts {
   invalid: number;
 }
 
+// No old row's key is ever reported (in progress, summary or messages) but shortened: for
+// connect-pg-simple it is the session id, a credential.
 export interface ImportProgress extends ImportCounts {
   /** Rows in the old table when the run started. */
   total: number;
-  /** The old table's key of the last row handled. */
-  lastSourceId: string | undefined;
 }
 
 /** A row that could not be moved in. */
@@ -66,46 +65,36 @@ export interface ImportSummary extends ImportCounts {
   total: number;
   /** The first {@link maxInvalidRowsListed} invalid rows and why. */
   invalidRows: InvalidSourceRow[];
-  /** Stopped by `signal` before the end of the old table. */
+  /** Stopped by `signal` before the end of the old table: run it again to continue. */
   interrupted: boolean;
-  /** When interrupted: give it as `after` (`--after`) to continue where this run stopped. */
-  resumeAfter: string | undefined;
 }
 
-export const maxInvalidRowsListed = 100;
+const maxInvalidRowsListed = 100;
 
 /** The first 8 characters of an old row's key: enough to find it, not a usable session id. */
-export function shortenedId(id: string): string {
+function shortenedId(id: string): string {
   return id.length > 8 ? `${id.slice(0, 8)}…` : id;
 }
 
-/** Where a PgSessionStore writes, as it writes: its store, serializer, keys (`hashIds`) and owner columns (`userId`). */
-export function importTargetOf(store: PgSessionStore): ImportTarget {
-  const { serializer, keyOf, ownerOf } = adapterInternals(store);
-  return { store: store.store, serializer, keyOf, ownerOf: (session) => ownerOf(session as SessionLike) };
-}
-
 /**
- * Copies the live sessions of connect-pg-simple's or @quixo3/prisma-session-store's table into `into`'s
- * table, as `into` would have written them (same keys with `hashIds`, same serializer, encryption
- * included), a batch at a time in the old table's key order. The old table is only read. A session
- * already here is never overwritten (`ON CONFLICT DO NOTHING`), so a run can be repeated or resumed at
+ * Copies the live sessions of connect-pg-simple's or @quixo3/prisma-session-store's table into
+ * `target`'s table, as the adapter would have written them (same keys with `hashIds`, same serializer,
+ * encryption included), a batch at a time in the old table's key order. The old table is only read. A
+ * session already here is never overwritten (`ON CONFLICT DO NOTHING`), so a run can be repeated at
  * any point: what it already moved is counted as `skippedExisting`. Expired rows are skipped, and rows
  * that cannot be moved are counted as `invalid` with a reason, without stopping the run.
+ * The adapters' `importSessions(store, options)` builds the target.
  * @throws TypeError for bad options (before any SQL); store errors as the store maps them
  */
-export async function importSessions(into: PgSessionStore, options: ImportOptions): Promise<ImportSummary> {
-  return importInto(importTargetOf(into), options);
-}
-
-/** {@link importSessions} into any target: its store, serializer, key function and owner columns. */
-export async function importInto(target: ImportTarget, options: ImportOptions): Promise<ImportSummary> {
+export async function importSessionsInto(target: ImportTarget, options: ImportOptions): Promise<ImportSummary> {
   const { store } = target;
   const source = sourceTableOf(options.from, options.sourceTable);
-  assertDistinctTables(store, source);
+  assertDistinctTables(store.table, source);
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${String(batchSize)}`);
-  if (options.after !== undefined && typeof options.after !== "string") throw new TypeError("after must be a string (an old row's key)");
+  if ((options as { after?: unknown }).after !== undefined) {
+    throw new TypeError("after is not an option: run the import again, it skips the sessions already here");
+  }
   const dryRun = options.dryRun ?? false;
   const clock = options.now ?? Date.now;
   const sql = source.format.statementsFor(source.table);
@@ -113,9 +102,9 @@ export async function importInto(target: ImportTarget, options: ImportOptions): 
 
   const counts: ImportCounts = { read: 0, imported: 0, skippedExisting: 0, skippedExpired: 0, invalid: 0 };
   const invalidRows: InvalidSourceRow[] = [];
-  const [{ n: total } = { n: 0 }] = await querySource<{ n: number }>(store, source, sql.count, []);
+  const [{ n: total } = { n: 0 }] = await querySource<{ n: number }>(store, store, source, sql.count, []);
   options.onStart?.(total);
-  let after = options.after;
+  let after: string | undefined;
   let interrupted = false;
   for (;;) {
     if (options.signal?.aborted) {
@@ -124,8 +113,8 @@ export async function importInto(target: ImportTarget, options: ImportOptions): 
     }
     const rows =
       after === undefined
-        ? await querySource<SelectedSourceRow>(store, source, sql.firstPage, [batchSize])
-        : await querySource<SelectedSourceRow>(store, source, sql.nextPage, [after, batchSize]);
+        ? await querySource<SelectedSourceRow>(store, store, source, sql.firstPage, [batchSize])
+        : await querySource<SelectedSourceRow>(store, store, source, sql.nextPage, [after, batchSize]);
     if (rows.length === 0) break;
     const now = clock();
     const sessions: ImportedRow[] = [];
@@ -148,7 +137,7 @@ export async function importInto(target: ImportTarget, options: ImportOptions): 
       counts.skippedExisting += sessions.length - written;
     }
     after = rows[rows.length - 1]!.source_id;
-    options.onProgress?.({ ...counts, total, lastSourceId: after });
+    options.onProgress?.({ ...counts, total });
     if (rows.length < batchSize) break;
   }
   return {
@@ -160,6 +149,5 @@ export async function importInto(target: ImportTarget, options: ImportOptions): 
     ...counts,
     invalidRows,
     interrupted,
-    resumeAfter: interrupted ? after : undefined,
   };
 }

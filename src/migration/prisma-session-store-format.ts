@@ -1,4 +1,4 @@
-import type { SourceFormat } from "./source-format.ts";
+import { sha256KeySql, type SourceFormat } from "./source-format.ts";
 
 /**
  * @quixo3/prisma-session-store's table: its README's model `Session { id String @id; sid String
@@ -18,7 +18,9 @@ export const prismaSessionStoreFormat: SourceFormat = {
       firstPage: `${select} ORDER BY "id" LIMIT $1`,
       nextPage: `${select} WHERE "id" > $1::text ORDER BY "id" LIMIT $2`,
       bySid: `${select} WHERE "sid" = $1::text`,
+      bySidLocked: `${select} WHERE "sid" = $1::text FOR KEY SHARE`,
       deleteBySids: `DELETE FROM ${table.sql} WHERE "sid" = ANY($1::text[])`,
+      deleteBySha256Keys: `DELETE FROM ${table.sql} WHERE ${sha256KeySql('"sid"')} = ANY($1::text[])`,
       deleteAll: `DELETE FROM ${table.sql}`,
     };
   },

@@ -1,8 +1,6 @@
 import type { RowOwner } from "../coalescer/session-rows.ts";
 import { InvalidSessionIdError } from "../errors/store-errors.ts";
 import { SessionStoreError } from "../errors/session-store-error.ts";
-import { encode } from "../serialization/codec.ts";
-import { toStoredSession } from "../adapters/express-session/session-payload.ts";
 import type { ImportTarget } from "./import-target.ts";
 import type { SourceRow } from "./source-format.ts";
 
@@ -25,8 +23,8 @@ function describe(value: unknown): string {
 
 /**
  * Turns an old store's row into the row PgSessionStore would have written for that session: the key of
- * its session id (hashed with `hashIds`), the payload through the adapter's own `toStoredSession` and
- * serializer (so the cookie's `expires` goes to `expires_at`, as on every write of the adapter), and
+ * its session id (hashed with `hashIds`), the payload as the adapter stores it (`target.encode`: the
+ * cookie's `expires` goes to `expires_at`, as on every write of the adapter), and
  * the old store's expiry. A row whose expiry is at or before `now` is `expired`; one that cannot be
  * read or stored is `invalid`, with a reason for the operator.
  */
@@ -73,7 +71,7 @@ export function convertSourceRow(row: SourceRow, target: ImportTarget, now: numb
   }
   let text: string;
   try {
-    text = encode(target.serializer, toStoredSession(data), { sessionId: key, table: store.tableName });
+    text = target.encode(data, key);
   } catch (error) {
     if (!(error instanceof SessionStoreError)) throw error;
     // The cause's message, not the error's: that one names the session id.
@@ -86,4 +84,18 @@ export function convertSourceRow(row: SourceRow, target: ImportTarget, now: numb
     return invalid(`its data cannot be stored: ${error.message}`);
   }
   return { kind: "session", row: { key, text, expiresAt: row.expiresAt, owner } };
+}
+
+/** The values of `importStatementsFor(table).insert` (src/table/import-statements.ts) for `rows`, moved in at `at`. */
+export function importValues(rows: readonly ImportedRow[], at: Date): unknown[] {
+  const iso = at.toISOString();
+  return [
+    rows.map((row) => row.key),
+    rows.map((row) => row.text),
+    rows.map((row) => row.expiresAt.toISOString()),
+    rows.map(() => iso),
+    rows.map((row) => row.owner?.userId ?? null),
+    rows.map((row) => row.owner?.userAgent ?? null),
+    rows.map((row) => row.owner?.ip ?? null),
+  ];
 }

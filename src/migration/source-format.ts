@@ -28,8 +28,15 @@ export interface SourceStatements {
   nextPage: string;
   /** The row of the session id $1. */
   bySid: string;
+  /**
+   * The row of the session id $1, locked against deletion until the transaction ends (`FOR KEY SHARE`:
+   * a DELETE waits for it; the old store's own updates of the row do not).
+   */
+  bySidLocked: string;
   /** Deletes the rows of the session ids in the text[] $1. */
   deleteBySids: string;
+  /** Deletes the rows whose session id's `hashIds: true` key (see {@link sha256KeySql}) is in the text[] $1. */
+  deleteBySha256Keys: string;
   /** Deletes every row. */
   deleteAll: string;
 }
@@ -58,4 +65,13 @@ export function sourceRowOf(row: SelectedSourceRow): SourceRow {
     payload: row.payload,
     expiresAt: at === null || Number.isNaN(at.getTime()) ? null : at,
   };
+}
+
+/**
+ * The key `hashIds: true` stores for the session id in `column` (src/adapters/express-session/id-hasher.ts):
+ * the first 24 bytes of the SHA-256 of its UTF-8, in base64url (32 characters, no padding), computed
+ * by PostgreSQL (sha256() is PostgreSQL 11+). Not indexed: a statement using it reads the whole table.
+ */
+export function sha256KeySql(column: string): string {
+  return `translate(encode(substring(sha256(convert_to(${column}::text, 'UTF8')) from 1 for 24), 'base64'), '+/', '-_')`;
 }

@@ -17,7 +17,7 @@ export function sessionHandle(key: string): string {
   return hash("sha256", key, "hex").slice(0, 32);
 }
 
-export const listenerFailure = "prisma-pg-session: a session event listener threw; the operation itself went through";
+const listenerFailure = "prisma-pg-session: a session event listener threw; the operation itself went through";
 
 /** Where a listener's failure is reported: the layer's `logger` (the adapters' Logger fits), else console. */
 export interface ListenerFailureLogger {

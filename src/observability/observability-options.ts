@@ -45,7 +45,7 @@ export interface ObservabilityOptions {
 
 export const observabilityOptionKeys = ["telemetry", "lockWaitThreshold"] as const;
 
-export const defaultLockWaitThresholdMs = 100;
+const defaultLockWaitThresholdMs = 100;
 
 /** Checks `lockWaitThreshold`. @returns it in ms, defaulted */
 export function normalizeLockWaitThreshold(threshold: number | undefined): number {

@@ -4,9 +4,24 @@
 // nothing otherwise.
 import { sessionHandle, type EventSink } from "./event-sink.ts";
 import type { DestroyReason, SessionEventName } from "./session-events.ts";
-import { createTelemetry, type Telemetry } from "./telemetry.ts";
+import { telemetryFactory, type Telemetry } from "./telemetry.ts";
 import { normalizeLockWaitThreshold, type ObservabilityOptions } from "./observability-options.ts";
 import type { PostgresStore } from "../store/postgres-store.ts";
+
+/** A layer's observability options, checked (see {@link checkObservability}). */
+export interface CheckedObservability {
+  lockWaitThresholdMs: number;
+  telemetry: ((table: string) => Telemetry) | undefined;
+}
+
+/**
+ * Checks a layer's observability options, and loads @opentelemetry/api for `telemetry: true`: call it
+ * before opening anything (the layer's own store and pool), so that a bad option leaks nothing.
+ * @throws RangeError, TypeError for bad options (see telemetryFactory)
+ */
+export function checkObservability(options: ObservabilityOptions): CheckedObservability {
+  return { lockWaitThresholdMs: normalizeLockWaitThreshold(options.lockWaitThreshold), telemetry: telemetryFactory(options.telemetry) };
+}
 
 export class Observer {
   readonly #sink: EventSink;
@@ -14,20 +29,22 @@ export class Observer {
   readonly #table: string;
   readonly #now: () => number;
   readonly #lockWaitThresholdMs: number;
+  readonly #stopBatches: (() => void) | undefined;
 
   /**
    * The observer of a layer on `store`, sending events to `sink`, timestamped by `now`. With telemetry,
-   * the store's coalesced statements are measured too (`session.batch.size`).
-   * @throws RangeError, TypeError for bad options (see createTelemetry)
+   * the store's coalesced statements are measured too (`session.batch.size`), until close().
    */
-  constructor(sink: EventSink, options: ObservabilityOptions, store: PostgresStore, now: () => number) {
-    this.#lockWaitThresholdMs = normalizeLockWaitThreshold(options.lockWaitThreshold);
+  constructor(sink: EventSink, options: CheckedObservability, store: PostgresStore, now: () => number) {
+    this.#lockWaitThresholdMs = options.lockWaitThresholdMs;
     this.#table = store.tableName;
-    this.#telemetry = createTelemetry(options.telemetry, this.#table);
+    this.#telemetry = options.telemetry?.(this.#table);
     this.#sink = sink;
     this.#now = now;
     const telemetry = this.#telemetry;
-    if (telemetry !== undefined) store.observeBatches((statement, size) => telemetry.batch(statement, size));
+    if (telemetry?.meterProvider !== undefined) {
+      this.#stopBatches = store.observeBatches((statement, size) => telemetry.batch(statement, size), telemetry.meterProvider);
+    }
   }
 
   /**
@@ -41,23 +58,6 @@ export class Observer {
   /** Whether `event` is recorded: telemetry is on, or someone listens for it. */
   watches(event: SessionEventName): boolean {
     return this.#telemetry !== undefined || this.#sink.listens(event);
-  }
-
-  /**
-   * A read found `row` of `key` past its life at `now` (ms): past its expiry, else past the absolute
-   * timeout of `absoluteTimeoutMs` from its creation.
-   */
-  expiredRow(
-    key: string,
-    row: { expires_at: Date | null; created_at: Date | null },
-    now: number,
-    absoluteTimeoutMs: number | undefined,
-  ): void {
-    if (!this.watches("expiredOnRead")) return;
-    if (row.expires_at !== null && row.expires_at.getTime() <= now) this.expiredOnRead(key, row.expires_at.getTime(), "expired");
-    else if (absoluteTimeoutMs !== undefined && row.created_at !== null) {
-      this.expiredOnRead(key, row.created_at.getTime() + absoluteTimeoutMs, "absoluteTimeout");
-    }
   }
 
   /** Runs `operation`: a span and a duration with telemetry, an `operationFailed` event when it fails. */
@@ -123,8 +123,9 @@ export class Observer {
     this.#telemetry?.liveCounted(count);
   }
 
-  /** The layer is closed: its gauge stops reporting. */
+  /** The layer is closed: its gauge stops reporting, and its store (maybe shared) no longer tells it of batches. */
   close(): void {
+    this.#stopBatches?.();
     this.#telemetry?.close();
   }
 

@@ -1,19 +1,15 @@
 // The adapters' expiry prune, run to the end, telling what the `pruned` event and the prune-lag metric
 // need: how many rows it deleted and the oldest expiry among them. And the live count of `session.live`.
+// The statements are the table's (adapter-statements.ts: `reportingPrune`, `countLive`).
 import type { PostgresStore } from "../store/postgres-store.ts";
-import type { TableName } from "../table/table-name.ts";
+import { adapterStatementsFor } from "../table/adapter-statements.ts";
 import type { Observer } from "./observer.ts";
 
 /**
- * `prune` (adapterStatementsFor(table).prune: one batch of expired rows, $1 now, $2 batch size) as
- * one statement that also returns the count and the oldest expiry it deleted.
+ * Deletes expired rows in batches of `batchSize` until a batch comes back short, by `statement`
+ * (adapterStatementsFor(table).reportingPrune).
  */
-export function reportingPrune(prune: string): string {
-  return `WITH pruned AS (${prune} RETURNING expires_at) SELECT count(*)::int AS deleted, min(expires_at) AS oldest FROM pruned`;
-}
-
-/** Deletes expired rows in batches of `batchSize` until a batch comes back short. */
-export async function pruneExpired(
+async function pruneExpired(
   store: PostgresStore,
   statement: string,
   now: Date,
@@ -32,23 +28,15 @@ export async function pruneExpired(
   }
 }
 
-/**
- * Counts the live rows as the adapters' `length()` would (not expired; with an absolute timeout,
- * created after its cutoff; a NULL expiry never expires), without reading payloads: one statement
- * on the expiry index.
- */
-export async function countLive(store: PostgresStore, table: TableName, now: Date, cutoff: Date | null): Promise<number> {
-  const [row] = await store.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${table.sql} WHERE (expires_at IS NULL OR expires_at > $1::timestamptz) ` +
-      "AND ($2::timestamptz IS NULL OR created_at IS NULL OR created_at > $2::timestamptz)",
-    [now, cutoff],
-  );
+/** Counts the live rows as the adapters' `length()` would, without reading payloads: one statement on the expiry index. */
+async function countLive(store: PostgresStore, now: Date, cutoff: Date | null): Promise<number> {
+  const [row] = await store.query<{ n: number }>(adapterStatementsFor(store.table).countLive, [now, cutoff]);
   return Number(row?.n ?? 0);
 }
 
 /** One prune run of a layer. */
 export interface PruneRun {
-  /** `reportingPrune(...)` of the layer's table; `undefined` when the layer does not prune expired rows. */
+  /** `adapterStatementsFor(table).reportingPrune`; `undefined` when the layer does not prune expired rows. */
   statement: string | undefined;
   /** The layer's clock now, in ms since the epoch. */
   now: number;
@@ -70,6 +58,6 @@ export async function runPrune(observer: Observer, store: PostgresStore, run: Pr
     run.statement === undefined ? { deleted: 0, oldest: null } : await pruneExpired(store, run.statement, now, run.batchSize);
   const total = deleted + ((await run.more?.()) ?? 0);
   observer.pruned(total, start, oldest, run.now);
-  if (observer.countsLive) observer.liveCounted(await countLive(store, store.table, now, run.cutoff));
+  if (observer.countsLive) observer.liveCounted(await countLive(store, now, run.cutoff));
   return total;
 }

@@ -20,7 +20,10 @@ export interface SessionRowEvent extends SessionEventBase {
   handle: string;
 }
 
-/** A new session row was written. */
+/**
+ * A new session row was inserted (a save that updated a row already there, e.g. one another app server
+ * created, fires none: the upsert's RETURNING tells which).
+ */
 export interface SessionCreatedEvent extends SessionRowEvent {}
 
 /** Why a row was deleted. */
@@ -72,7 +75,9 @@ export interface SessionLockWaitedEvent extends SessionRowEvent {
 /**
  * A write the framework asked for was not sent: `unchanged` — it would have written back what this
  * request read, with an expiry within `touchAfter` of the stored one (write avoidance); `gone` — the
- * session was destroyed or revoked while the request ran, and is not brought back.
+ * session was destroyed or revoked while the request ran, and is not brought back: a `set` or `touch`
+ * of a session this process destroyed, or a `set` or `save` of changed data whose update found no row
+ * (a touch that finds no row is not reported: its statement cannot tell a gone row from a fresh one).
  */
 export interface SessionWriteSkippedEvent extends SessionRowEvent {
   /** `set`, `touch` (PgSessionStore), `save` (the web entries' commit). */

@@ -21,7 +21,7 @@ import type { TelemetryOption } from "./observability-options.ts";
 type OpenTelemetryApi = typeof import("@opentelemetry/api");
 
 /** The instrumentation scope of every meter and tracer. */
-export const instrumentationName = "prisma-pg-session";
+const instrumentationName = "prisma-pg-session";
 
 // @opentelemetry/api's SpanKind.INTERNAL and SpanStatusCode.ERROR: stable numbers of its API.
 const spanKindInternal = 0;
@@ -32,14 +32,16 @@ const batchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 const lagBuckets = [1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 86400];
 
 /**
- * The telemetry `option` asks for, on `table`; `undefined` when it asks for none (then nothing is loaded).
+ * What makes the telemetry `option` asks for, on a table; `undefined` when it asks for none (then
+ * nothing is loaded). Everything that can refuse the option happens here, before the layer opens
+ * anything (a pool of its own).
  * @throws TypeError for `true` without @opentelemetry/api installed, or an option of the wrong shape
  */
-export function createTelemetry(option: TelemetryOption | undefined, table: string): Telemetry | undefined {
+export function telemetryFactory(option: TelemetryOption | undefined): ((table: string) => Telemetry) | undefined {
   if (option === undefined || option === false) return undefined;
   if (option === true) {
     const api = loadApi();
-    return new Telemetry(api.metrics.getMeterProvider(), api.trace.getTracerProvider(), true, table);
+    return (table) => new Telemetry(api.metrics.getMeterProvider(), api.trace.getTracerProvider(), true, table);
   }
   if (typeof option !== "object" || option === null) {
     throw new TypeError("telemetry must be true, false or { meterProvider?, tracerProvider?, liveSessions? }");
@@ -57,7 +59,8 @@ export function createTelemetry(option: TelemetryOption | undefined, table: stri
   if (meterProvider === undefined && tracerProvider === undefined) {
     throw new TypeError("telemetry: give meterProvider, tracerProvider or both (or true for @opentelemetry/api's global ones)");
   }
-  return new Telemetry(meterProvider as MeterProvider | undefined, tracerProvider as TracerProvider | undefined, liveSessions, table);
+  return (table) =>
+    new Telemetry(meterProvider as MeterProvider | undefined, tracerProvider as TracerProvider | undefined, liveSessions, table);
 }
 
 function loadApi(): OpenTelemetryApi {
@@ -123,6 +126,8 @@ export class Telemetry {
   readonly #tracer: Tracer | undefined;
   readonly #instruments: Instruments | undefined;
   readonly #base: Attributes;
+  /** Where the metrics go (`undefined`: no metrics): layers recording to one provider record a shared store's batches once. */
+  readonly meterProvider: MeterProvider | undefined;
   // Attribute sets and span options by operation (and reason): built once, reused on every record.
   readonly #attributes = new Map<string, Attributes>();
   readonly #spanOptions = new Map<string, SpanOptions>();
@@ -133,6 +138,7 @@ export class Telemetry {
 
   constructor(meterProvider: MeterProvider | undefined, tracerProvider: TracerProvider | undefined, liveSessions: boolean, table: string) {
     this.#base = { "db.system.name": "postgresql", "db.collection.name": table };
+    this.meterProvider = meterProvider;
     this.#tracer = tracerProvider?.getTracer(instrumentationName);
     const meter = meterProvider?.getMeter(instrumentationName);
     this.#instruments = meter === undefined ? undefined : instrumentsOf(meter, liveSessions);

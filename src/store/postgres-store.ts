@@ -186,7 +186,8 @@ export class PostgresStore {
 
   /**
    * A write to rows by id, for the adapters; concurrent writes are coalesced per kind, each id's in the
-   * order issued. Settles when its own statement has committed. @returns rows changed
+   * order issued. Settles when its own statement has committed. @returns rows changed; for an upsert,
+   * 1 when it inserted the row, 0 when it updated an existing one
    */
   writeRow(op: RowWrite): Promise<number> {
     this.#assertOpen();
@@ -196,12 +197,24 @@ export class PostgresStore {
   }
 
   /**
+   * A destroy write (coalesced and ordered as `writeRow`'s) that tells which of `ids` it deleted, in
+   * one statement. @returns the ids of the rows deleted
+   */
+  deleteRows(ids: readonly string[]): Promise<string[]> {
+    this.#assertOpen();
+    for (const id of ids) this.assertStorableId(id);
+    return this.#rows.deleteRows(ids);
+  }
+
+  /**
    * Reports each coalesced statement's kind (`read`, `upsert`, `update`, `touch`, `destroy`) and the
    * number of calls it carries: the layers' `session.batch.size` metric. Nothing without coalescing
-   * (`batch: false`, a transaction client, `commit: false`). The last observer given is the one told.
+   * (`batch: false`, a transaction client, `commit: false`). Every observer given is told (but one of
+   * those with the same `sink`, where they record), until the function returned is called (a layer's
+   * close()). @returns what detaches `observe`
    */
-  observeBatches(observe: (statement: string, size: number) => void): void {
-    if (this.#rows instanceof CoalescedRows) this.#rows.observeBatches(observe);
+  observeBatches(observe: (statement: string, size: number) => void, sink?: unknown): () => void {
+    return this.#rows instanceof CoalescedRows ? this.#rows.observeBatches(observe, sink) : () => undefined;
   }
 
   /** Like {@link query}, for a statement without rows. @returns the number of rows it affected. */

@@ -6,6 +6,10 @@ import type { TableName } from "./table-name.ts";
  * API or an Apache::Session app) never expires.
  */
 export function adapterStatementsFor(table: TableName) {
+  // One indexed batch: SKIP LOCKED leaves rows that a unit of work or another pruner holds.
+  const prune =
+    `DELETE FROM ${table.sql} WHERE id IN (SELECT id FROM ${table.sql} ` +
+    "WHERE expires_at <= $1::timestamptz LIMIT $2 FOR UPDATE SKIP LOCKED)";
   return {
     // all, ids and length: payloads too, since only rows that decode are sessions to list or count.
     // $2: the absolute timeout's cutoff (rows created at or before it have ended), NULL without one.
@@ -13,10 +17,16 @@ export function adapterStatementsFor(table: TableName) {
       `SELECT id::text AS id, a_session, expires_at FROM ${table.sql} WHERE (expires_at IS NULL OR expires_at > $1::timestamptz) ` +
       "AND ($2::timestamptz IS NULL OR created_at IS NULL OR created_at > $2::timestamptz)",
     clear: `DELETE FROM ${table.sql}`,
-    // One indexed batch: SKIP LOCKED leaves rows that a unit of work or another pruner holds.
-    prune:
-      `DELETE FROM ${table.sql} WHERE id IN (SELECT id FROM ${table.sql} ` +
-      "WHERE expires_at <= $1::timestamptz LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    prune,
+    // `prune` that also returns how many rows it deleted and the oldest expiry among them (the
+    // `pruned` event, the prune-lag metric): $1 now, $2 batch size.
+    reportingPrune: `WITH pruned AS (${prune} RETURNING expires_at) SELECT count(*)::int AS deleted, min(expires_at) AS oldest FROM pruned`,
+    // The live rows as `length()` counts them (not expired; with an absolute timeout, created after
+    // its cutoff $2, NULL without one; a NULL expiry never expires), without reading payloads: the
+    // `session.live` gauge. $1 now.
+    countLive:
+      `SELECT count(*)::int AS n FROM ${table.sql} WHERE (expires_at IS NULL OR expires_at > $1::timestamptz) ` +
+      "AND ($2::timestamptz IS NULL OR created_at IS NULL OR created_at > $2::timestamptz)",
   };
 }
 

@@ -17,6 +17,11 @@ export interface ShapedStatements {
  * (also `user_id`, and `user_agent` / `ip` unless NULL is given for them). Parameters, in order: id,
  * text, expiry; tracked adds the write's time; owned adds user id, user agent, ip. A touch is plain
  * or tracked (`last_active_at` moves with the expiry, only when the row is written).
+ *
+ * An upsert returns whether it inserted the row (`inserted`: `xmax = 0` on the row it wrote, which an
+ * insert leaves unset and the conflict's update sets), and, for many rows, each row's `id`: the
+ * `created` event is then the database's answer, not a guess (no statement more). A destroy of many
+ * rows returns the ids it deleted.
  */
 export function rowStatementsFor(table: TableName) {
   const t = table.sql;
@@ -25,6 +30,8 @@ export function rowStatementsFor(table: TableName) {
     "ON CONFLICT (id) DO UPDATE SET a_session = EXCLUDED.a_session, expires_at = EXCLUDED.expires_at" +
     (shape === "plain" ? "" : ", created_at = coalesce(s.created_at, EXCLUDED.created_at), last_active_at = EXCLUDED.last_active_at") +
     (shape === "owned" ? `, ${ownedSet}` : "");
+  const oneInserted = " RETURNING (s.xmax = 0) AS inserted";
+  const manyInserted = " RETURNING s.id::text AS id, (s.xmax = 0) AS inserted";
   // Never revives an expired row; the last condition skips the row write when the stored expiry is
   // recent enough (touchAfter), so a no-op touch writes no tuple.
   const touchWhere = "AND (expires_at IS NULL OR expires_at > $2::timestamptz) AND (expires_at IS NULL OR expires_at < $4::timestamptz)";
@@ -43,15 +50,20 @@ export function rowStatementsFor(table: TableName) {
     one: {
       read: `SELECT a_session, expires_at, created_at FROM ${t} WHERE id = $1::bpchar`,
       upsert: {
-        plain: `INSERT INTO ${t} AS s (id, a_session, expires_at) VALUES ($1::bpchar, $2::text, $3::timestamptz) ` + upsertTail("plain"),
+        plain:
+          `INSERT INTO ${t} AS s (id, a_session, expires_at) VALUES ($1::bpchar, $2::text, $3::timestamptz) ` +
+          upsertTail("plain") +
+          oneInserted,
         tracked:
           `INSERT INTO ${t} AS s (id, a_session, expires_at, created_at, last_active_at) ` +
           "VALUES ($1::bpchar, $2::text, $3::timestamptz, $4::timestamptz, $4::timestamptz) " +
-          upsertTail("tracked"),
+          upsertTail("tracked") +
+          oneInserted,
         owned:
           `INSERT INTO ${t} AS s (id, a_session, expires_at, created_at, last_active_at, user_id, user_agent, ip) ` +
           "VALUES ($1::bpchar, $2::text, $3::timestamptz, $4::timestamptz, $4::timestamptz, $5::text, $6::text, $7::text) " +
-          upsertTail("owned"),
+          upsertTail("owned") +
+          oneInserted,
       } satisfies ShapedStatements,
       update: {
         plain: `UPDATE ${t} SET a_session = $2::text, expires_at = $3::timestamptz WHERE id = $1::bpchar`,
@@ -74,15 +86,20 @@ export function rowStatementsFor(table: TableName) {
     many: {
       read: `SELECT id::text AS id, a_session, expires_at, created_at FROM ${t} WHERE id = ANY($1::bpchar[])`,
       upsert: {
-        plain: `INSERT INTO ${t} AS s (id, a_session, expires_at) SELECT * FROM unnest(${manyColumns.plain.types}) ` + upsertTail("plain"),
+        plain:
+          `INSERT INTO ${t} AS s (id, a_session, expires_at) SELECT * FROM unnest(${manyColumns.plain.types}) ` +
+          upsertTail("plain") +
+          manyInserted,
         tracked:
           `INSERT INTO ${t} AS s (id, a_session, expires_at, created_at, last_active_at) ` +
           `SELECT v.id, v.a_session, v.expires_at, v.at, v.at FROM unnest(${manyColumns.tracked.types}) AS v(${manyColumns.tracked.names}) ` +
-          upsertTail("tracked"),
+          upsertTail("tracked") +
+          manyInserted,
         owned:
           `INSERT INTO ${t} AS s (id, a_session, expires_at, created_at, last_active_at, user_id, user_agent, ip) ` +
           `SELECT v.id, v.a_session, v.expires_at, v.at, v.at, v.user_id, v.user_agent, v.ip FROM unnest(${manyColumns.owned.types}) AS v(${manyColumns.owned.names}) ` +
-          upsertTail("owned"),
+          upsertTail("owned") +
+          manyInserted,
       } satisfies ShapedStatements,
       update: {
         plain:

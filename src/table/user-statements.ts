@@ -72,6 +72,10 @@ export function userStatementsFor(table: TableName) {
     update:
       `UPDATE ${t} SET a_session = $2::text, created_at = coalesce(created_at, $3::timestamptz), last_active_at = $3::timestamptz, ` +
       "expires_at = coalesce($4::timestamptz, expires_at) WHERE id = $1::bpchar",
+    /** SessionManager.open of unchanged data with `ttl`, past `touchAfter`: the expiry alone. Parameters: id, now, new expiry. */
+    touch:
+      `UPDATE ${t} SET created_at = coalesce(created_at, $2::timestamptz), last_active_at = $2::timestamptz, ` +
+      "expires_at = $3::timestamptz WHERE id = $1::bpchar",
     /** `materialize` with `created_at` and `expires_at`, for the absolute timeout and `ttl`. Parameters: id. */
     lock: `SELECT a_session, created_at, expires_at FROM ${t} WHERE id = $1::bpchar FOR UPDATE`,
     /**

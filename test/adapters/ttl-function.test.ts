@@ -301,3 +301,58 @@ describe("the web core through Hono: the cookie's Max-Age is the row's lifetime"
     expect(((await response.json()) as { user: string | null }).user).toBeNull();
   });
 });
+
+describe("the web core: a ttl function's lifetime is taken as the cookie can carry it", () => {
+  const secret = "web ttl rounding secret";
+  let sessions: WebSessions<{ user?: string; lifetime?: number }>;
+  let table: string;
+
+  beforeAll(async () => {
+    table = await ctx.newTable("ttl_web_round");
+    sessions = new WebSessions<{ user?: string; lifetime?: number }>({
+      prisma: ctx.prisma,
+      tableName: table,
+      secret,
+      pruneSessionInterval: false,
+      ttl: (data) => data.lifetime ?? hour,
+    });
+    ctx.cleanup(() => sessions.close());
+  });
+
+  /** A stored session, then a commit of it with `lifetime`: the Set-Cookie and the row after it. */
+  async function commitWith(lifetime: number) {
+    const fresh = await sessions.load(null);
+    fresh.data.user = "ann";
+    const cookie = (await sessions.commit(fresh))!.split(";")[0]!;
+    const id = sessionIdOf(cookie, secret);
+    const session = await sessions.load(cookie);
+    session.data.lifetime = lifetime;
+    const before = Date.now();
+    const setCookie = await sessions.commit(session);
+    const after = Date.now();
+    return { id, setCookie: setCookie ?? "", row: await rowOf(table, id), before, after };
+  }
+
+  test.each([0.4, 0.999])("a result under 1 s (%s) ends the session: no row, and the cookie is cleared", async (lifetime) => {
+    const { row, setCookie } = await commitWith(lifetime);
+    expect(row).toBeUndefined();
+    expect(setCookie).toMatch(/^connect\.sid=;/);
+    expect(setCookie).toContain("Max-Age=0");
+  });
+
+  test("a fractional result is whole seconds, rounded down, for row and cookie alike", async () => {
+    const { row, setCookie, before, after } = await commitWith(90.7);
+    expect(setCookie).toContain("; Max-Age=90;");
+    expect(row!.expires_at.getTime()).toBeGreaterThanOrEqual(before + 90_000);
+    expect(row!.expires_at.getTime()).toBeLessThanOrEqual(after + 90_000);
+    expect(JSON.parse(row!.a_session).json.cookie.originalMaxAge).toBe(90_000);
+  });
+
+  test("a result over 400 days is 400 days, the most browsers keep a cookie: the row ends with it", async () => {
+    const maxCookie = 400 * day;
+    const { row, setCookie, before, after } = await commitWith(5 * 365 * day);
+    expect(setCookie).toContain(`; Max-Age=${maxCookie};`);
+    expect(row!.expires_at.getTime()).toBeGreaterThanOrEqual(before + maxCookie * 1000);
+    expect(row!.expires_at.getTime()).toBeLessThanOrEqual(after + maxCookie * 1000);
+  });
+});

@@ -126,6 +126,44 @@ describe.each(paths)("through %s", (_path, connection) => {
     ]);
   });
 
+  test("an upsert tells whether it inserted its row (1) or updated one already there (0): coalesced, alone, and without batching", async () => {
+    const [old1, old2, new1, new2] = [randomId(), randomId(), randomId(), randomId()];
+    for (const id of [old1, old2]) await store.writeRow({ kind: "upsert", id, text: "before", expiresAt: future() });
+    const upsert = (target: PostgresStore, id: string) => target.writeRow({ kind: "upsert", id, text: "after", expiresAt: future() });
+    // Coalesced: one unnest statement for the four, each told its own row's fate.
+    const { sent, result } = await statementsOf(() => Promise.all([old1, new1, old2, new2].map((id) => upsert(store, id))));
+    expect(sent).toHaveLength(1);
+    expect(result).toEqual([0, 1, 0, 1]);
+    // Alone (the single-row statement), and with batch: false, for every column set.
+    expect(await upsert(store, old1)).toBe(0);
+    expect(await upsert(store, randomId())).toBe(1);
+    const direct = new PostgresStore({ ...connection(), tableName: table, batch: false });
+    try {
+      const owner = { userId: "u", userAgent: null, ip: null };
+      const fresh = randomId();
+      const at = new Date();
+      expect(await direct.writeRow({ kind: "upsert", id: fresh, text: "x", expiresAt: future(), track: { at, owner } })).toBe(1);
+      expect(await direct.writeRow({ kind: "upsert", id: fresh, text: "y", expiresAt: future(), track: { at, owner } })).toBe(0);
+      expect(await direct.writeRow({ kind: "upsert", id: fresh, text: "z", expiresAt: future(), track: { at } })).toBe(0);
+      expect(await upsert(direct, fresh)).toBe(0);
+    } finally {
+      await direct.close();
+    }
+  });
+
+  test("deleteRows: one statement, ordered with the other writes, telling which ids it deleted", async () => {
+    const [kept, gone, never] = [randomId(), randomId(), randomId()];
+    for (const id of [kept, gone]) await store.writeRow({ kind: "upsert", id, text: "x", expiresAt: future() });
+    const { sent, result } = await statementsOf(() =>
+      Promise.all([store.writeRow({ kind: "upsert", id: never, text: "late", expiresAt: future() }), store.deleteRows([gone, never])]),
+    );
+    // The upsert of `never` went out first (its round), so the delete found it.
+    expect(sent).toHaveLength(2);
+    expect(result[1].sort()).toEqual([gone, never].sort());
+    expect(await store.deleteRows([gone, randomId()])).toEqual([]);
+    expect(await store.deleteRows([kept])).toEqual([kept]);
+  });
+
   test("a failed statement fails only its own callers, each with an error naming its id", async () => {
     const [good, bad, other] = [randomId(), randomId(), randomId()];
     await store.writeRow({ kind: "upsert", id: other, text: "o", expiresAt: future() });

@@ -1,5 +1,7 @@
 // SessionManager's `ttl`: a sliding idle lifetime (a number, or a function of the data: "remember me"),
-// set by every write, checked by every read; unset, rows never expire (Apache::Session's behaviour).
+// set by create and every open (an unchanged one writes the expiry alone, past `touchAfter`), checked by
+// every read; `read` is a peek and does not extend. Unset, rows never expire and an unchanged open
+// writes nothing (Apache::Session's behaviour).
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { SessionManager, SessionNotFoundError, type SessionData } from "../../src/index.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
@@ -21,7 +23,9 @@ interface Data extends SessionData {
 
 const rememberMe = (data: Data) => (data.rememberMe === true ? 30 * day : hour);
 
-function manager(options: { ttl?: number | ((data: Data) => number); tableName?: string; absoluteTimeout?: number } = {}) {
+function manager(
+  options: { ttl?: number | ((data: Data) => number); tableName?: string; absoluteTimeout?: number; touchAfter?: number } = {},
+) {
   const made = new SessionManager<Data>({ prisma: ctx.prisma, tableName: ctx.table, ...options });
   ctx.cleanup(() => made.close());
   return made;
@@ -45,11 +49,38 @@ async function expectExpirySetBy(id: () => string, seconds: number, write: () =>
   expect(expiresAt).toBeLessThanOrEqual(after + seconds * 1000);
 }
 
+/** The row's version (xmin: it changes with every UPDATE, not with a FOR UPDATE lock), text and activity columns. */
+async function versionOf(id: string) {
+  const { rows } = await ctx.admin.query<{ xmin: string; a_session: string; expires_at: Date | null; last_active_at: Date | null }>(
+    `SELECT xmin::text AS xmin, a_session, expires_at, last_active_at FROM "${ctx.table}" WHERE id = $1`,
+    [id],
+  );
+  return rows[0]!;
+}
+
+/** Moves the row's expiry to `seconds` from now (the database's clock). */
+async function expireIn(id: string, seconds: number): Promise<void> {
+  await ctx.admin.query(`UPDATE "${ctx.table}" SET expires_at = now() + make_interval(secs => $2) WHERE id = $1`, [id, seconds]);
+}
+
 async function expire(id: string, table = ctx.table): Promise<void> {
   await ctx.admin.query(`UPDATE "${table}" SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
 }
 
 describe("without ttl: rows never expire, as Apache::Session's", () => {
+  test("an open that changes nothing writes nothing, as before ttl existed", async () => {
+    const sessions = manager();
+    const { id } = await sessions.create({ user: "ann" });
+    const before = await versionOf(id);
+    await sessions.open(id, (s) => s.data.user);
+    expect(await versionOf(id)).toEqual(before);
+  });
+
+  test("touchAfter without ttl is refused (it would do nothing)", () => {
+    expect(() => new SessionManager({ prisma: ctx.prisma, touchAfter: 60 })).toThrow(TypeError);
+    expect(() => new SessionManager({ prisma: ctx.prisma, touchAfter: 60 })).toThrow(/^touchAfter applies to the expiry that ttl gives/);
+  });
+
   test("create and save leave expires_at NULL, and an expiry set by someone else is not the manager's concern", async () => {
     const sessions = manager();
     const { id } = await sessions.create({ user: "ann" });
@@ -64,7 +95,7 @@ describe("without ttl: rows never expire, as Apache::Session's", () => {
 });
 
 describe("ttl as a number: a sliding idle lifetime", () => {
-  test("create sets now + ttl; a save moves it; read and an unchanged open do not", async () => {
+  test("create sets now + ttl; a save moves it; read, a peek, does not", async () => {
     const sessions = manager({ ttl: hour });
     let id = "";
     await expectExpirySetBy(
@@ -72,17 +103,109 @@ describe("ttl as a number: a sliding idle lifetime", () => {
       hour,
       async () => (id = (await sessions.create({ user: "ann" })).id),
     );
-    // Only writes extend a session: push its expiry back, then read and open without a change.
-    await ctx.admin.query(`UPDATE "${ctx.table}" SET expires_at = now() + interval '10 minutes' WHERE id = $1`, [id]);
-    const pushedBack = (await rowOf(id))!.expires_at!.getTime();
+    // read is not activity: push the expiry back, read, and the row is as it was.
+    await expireIn(id, 10 * 60);
+    const pushedBack = await versionOf(id);
     await sessions.read(id);
-    await sessions.open(id, (s) => s.data.user);
-    expect((await rowOf(id))!.expires_at!.getTime()).toBe(pushedBack);
+    expect(await versionOf(id)).toEqual(pushedBack);
     await expectExpirySetBy(
       () => id,
       hour,
       () => sessions.open(id, (s) => void (s.data.views = 1)),
     );
+  });
+
+  test("an open that changes nothing, near the end of life, extends the expiry alone", async () => {
+    const sessions = manager({ ttl: hour });
+    const { id } = await sessions.create({ user: "ann" });
+    await expireIn(id, 5);
+    const stored = await versionOf(id);
+    await expectExpirySetBy(
+      () => id,
+      hour,
+      () => sessions.open(id, (s) => s.data.user),
+    );
+    const touched = await versionOf(id);
+    expect(touched.a_session).toBe(stored.a_session);
+    expect(touched.last_active_at!.getTime()).toBeGreaterThan(stored.last_active_at!.getTime());
+    // An active user whose data never changes stays logged in past the first ttl.
+    await expect(sessions.read(id)).resolves.toMatchObject({ data: { user: "ann" } });
+  });
+
+  test("an open that changes nothing, early in life, writes nothing (within touchAfter: min(60 s, ttl / 10))", async () => {
+    const sessions = manager({ ttl: hour });
+    const { id } = await sessions.create({ user: "ann" });
+    const stored = await versionOf(id);
+    await sessions.open(id, (s) => s.data.user);
+    await sessions.open(id, () => undefined);
+    expect(await versionOf(id)).toEqual(stored);
+    // 30 s behind the new expiry: still within the default window of 60 s.
+    await expireIn(id, hour - 30);
+    const behind = await versionOf(id);
+    await sessions.open(id, (s) => s.data.user);
+    expect(await versionOf(id)).toEqual(behind);
+    // 5 minutes behind: past it, so the expiry is written.
+    await expireIn(id, hour - 300);
+    await expectExpirySetBy(
+      () => id,
+      hour,
+      () => sessions.open(id, (s) => s.data.user),
+    );
+  });
+
+  test("touchAfter sets the window: 0 writes the expiry at every open, a larger one skips more", async () => {
+    const every = manager({ ttl: hour, touchAfter: 0 });
+    const { id } = await every.create({ user: "ann" });
+    const stored = await versionOf(id);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await expectExpirySetBy(
+      () => id,
+      hour,
+      () => every.open(id, (s) => s.data.user),
+    );
+    expect((await versionOf(id)).xmin).not.toBe(stored.xmin);
+
+    const lazy = manager({ ttl: hour, touchAfter: hour / 2 });
+    await expireIn(id, hour - 20 * 60); // 20 minutes behind: within 30
+    const behind = await versionOf(id);
+    await lazy.open(id, (s) => s.data.user);
+    expect(await versionOf(id)).toEqual(behind);
+    await expireIn(id, hour - 40 * 60); // 40 minutes behind: past 30
+    await expectExpirySetBy(
+      () => id,
+      hour,
+      () => lazy.open(id, (s) => s.data.user),
+    );
+  });
+
+  test("an open whose function throws extends nothing", async () => {
+    const sessions = manager({ ttl: hour });
+    const { id } = await sessions.create({ user: "ann" });
+    await expireIn(id, 5);
+    const stored = await versionOf(id);
+    await expect(
+      sessions.open(id, () => {
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await versionOf(id)).toEqual(stored);
+  });
+
+  test.each([
+    ["-1", -1, RangeError],
+    ["NaN", Number.NaN, RangeError],
+    ['"60"', "60", RangeError],
+  ])("touchAfter %s is refused at construction", (_label, touchAfter, type) => {
+    const construct = () => new SessionManager({ prisma: ctx.prisma, ttl: hour, touchAfter: touchAfter as number });
+    expect(construct).toThrow(type);
+    expect(construct).toThrow(/^touchAfter must be a number of seconds ≥ 0/);
+  });
+
+  test("idLength is checked against the id column's width from the options, before the store (and its pool) is built", () => {
+    // idLength's bound is the id column's width, known from the options without building the store.
+    const construct = () => new SessionManager({ datasourceUrl: "postgresql://nobody@127.0.0.1:1/none", maxIdLength: 20, idLength: 32 });
+    expect(construct).toThrow(RangeError);
+    expect(construct).toThrow(/to the id column's width \(20\), got 32/);
   });
 
   test("rotate keeps the expiry, as it keeps the creation time", async () => {
@@ -127,6 +250,21 @@ describe("ttl as a function of the data: remember me", () => {
       30 * day,
       () => sessions.open(short, (s) => void (s.data.rememberMe = true)),
     );
+  });
+
+  test("an unchanged open recomputes the lifetime from the data: a longer one is written, a 0 ends the session", async () => {
+    let lifetime = hour;
+    const sessions = manager({ ttl: () => lifetime });
+    const { id } = await sessions.create({ user: "ann" });
+    lifetime = 30 * day;
+    await expectExpirySetBy(
+      () => id,
+      30 * day,
+      () => sessions.open(id, (s) => s.data.user),
+    );
+    lifetime = 0;
+    await sessions.open(id, (s) => s.data.user);
+    expect(await rowOf(id)).toBeUndefined();
   });
 
   test("the function sees the data as stored, _session_id included", async () => {

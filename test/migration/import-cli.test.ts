@@ -275,7 +275,7 @@ test("bad arguments are refused before any SQL (exit 2); a missing old table is 
   );
 });
 
-test("Ctrl-C stops after the batch in progress: exit 130, the --after to continue; run with it, the rest is imported", async () => {
+test("Ctrl-C stops after the batch in progress: exit 130, and no session id is printed; run again, the rest is imported and the first batch skipped", async () => {
   const peer = await connectPgSimpleStore(ctx.admin, ctx.url);
   ctx.cleanup(() => peer.close());
   for (let i = 0; i < 5; i++) {
@@ -305,11 +305,20 @@ test("Ctrl-C stops after the batch in progress: exit 130, the --after to continu
   }
   expect(code).toBe(130);
   expect(out).toContain("  imported: 2");
-  expect(out).toContain(`interrupted: run it again with --after ${order[1]} to continue`);
+  expect(out).toContain("interrupted: run it again to continue (the sessions already here are skipped and counted)");
   expect(process.listenerCount("SIGINT")).toBe(0);
 
-  const rest = await runCliProcess([...args, "--after", order[1]!, "--json"]);
+  const rest = await runCliProcess([...args, "--json"]);
   expect(rest.code).toBe(0);
-  expect(JSON.parse(rest.stdout)).toMatchObject({ read: 3, imported: 3, skippedExisting: 0, interrupted: false });
+  expect(JSON.parse(rest.stdout)).toMatchObject({ read: 5, imported: 3, skippedExisting: 2, interrupted: false });
   expect((await rowsOf(table)).map((row) => row.id).sort()).toEqual([...order].sort());
+  // The sessions ids (live credentials) appear in neither run's output, not even shortened to resume.
+  for (const sid of order) {
+    expect(out).not.toContain(sid);
+    expect(rest.stdout + rest.stderr).not.toContain(sid);
+  }
+
+  const withAfter = await runCliProcess([...args, "--after", order[1]!]);
+  expect(withAfter.code).toBe(2);
+  expect(withAfter.stderr).toMatch(/import has no --after: run it again to continue/);
 });

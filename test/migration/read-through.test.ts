@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { WebSessions } from "../../src/adapters/web/index.ts";
-import { importTargetOf } from "../../src/migration/import-sessions.ts";
+import { importTargetOf } from "../../src/adapters/express-session/import-sessions.ts";
 import { ReadThrough } from "../../src/migration/read-through.ts";
 import { sourceTableOf } from "../../src/migration/source-formats.ts";
 import { CookieClient } from "../support/http.ts";
@@ -98,6 +98,7 @@ test("expired and unreadable old sessions are not read through; an unreadable on
 
   expect(await store.get(carl.sid)).toBeNull();
   expect(await store.get(corrupt)).toBeNull();
+  expect(await store.get(corrupt)).toBeNull(); // reported once per session, not on every request
   expect((await ctx.admin.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n).toBe(0);
   expect(reports).toEqual([
     `prisma-pg-session: readThrough: a session of connect-pg-simple's table ${cps.table} cannot be moved in (its data has no \`cookie\`; express-session loads no session without a cookie object); the request gets a new session`,
@@ -114,7 +115,13 @@ test("a row written here meanwhile is never overwritten by the old one", async (
     user: "dan, since the cut-over",
   } as never);
   // The lookup racing with that write: it finds the old row, its insert does nothing, and it returns the row here.
-  const readThrough = new ReadThrough(sourceTableOf("connect-pg-simple", cps.table), importTargetOf(store), Date.now, console);
+  const readThrough = new ReadThrough({
+    source: sourceTableOf("connect-pg-simple", cps.table),
+    target: importTargetOf(store),
+    keys: "sid",
+    now: Date.now,
+    report: (message) => console.error(message),
+  });
   const row = await readThrough.take(dan.sid);
   expect(row?.a_session).toContain("dan, since the cut-over");
   expect(await store.get(dan.sid)).toMatchObject({ user: "dan, since the cut-over" });

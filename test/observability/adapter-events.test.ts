@@ -6,7 +6,7 @@ import session from "express-session";
 import type { SessionData } from "express-session";
 import { lockedSession, PgSessionStore, type Logger } from "../../src/adapters/express-session/index.ts";
 import { InvalidSessionIdError, StoreClosedError } from "../../src/index.ts";
-import { randomId } from "../support/database.ts";
+import { deferred, eventually, randomId, someoneWaitsForLock } from "../support/database.ts";
 import { baseUrl, CookieClient } from "../support/http.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 import { eventLog, handleOf, sqlHandleOf } from "./event-log.ts";
@@ -43,6 +43,42 @@ test("created: a new session's first save, with the handle of its row; not a lat
   await store.get(sid);
   await store.set(sid, sessionOf({ user: "bob" }));
   expect(events.take()).toEqual([]);
+});
+
+test("created only when the row is inserted: a second app server's save of a session the first created fires none", async () => {
+  // Two PgSessionStores on one table, like two app servers: B has never seen the session live.
+  const a = await newStore();
+  const clock = { now: T0 };
+  const b = new PgSessionStore({ pgPool: ctx.admin, tableName: a.table, pruneSessionInterval: false, now: () => clock.now });
+  ctx.cleanup(() => b.close());
+  const bEvents = eventLog(b);
+  const [sid, other, fresh] = [randomId(), randomId(), randomId()];
+  await a.store.set(sid, sessionOf({ user: "ann" }));
+  await a.store.set(other, sessionOf({ user: "bob" }));
+  expect(a.events.created.map((e) => e.handle)).toEqual([handleOf(sid), handleOf(other)]);
+  // Alone (the single-row upsert): an existing row is updated, not created.
+  await b.set(sid, sessionOf({ user: "ann", n: 1 }));
+  expect(bEvents.take()).toEqual([]);
+  // Coalesced (one unnest upsert): only the new row is created.
+  await Promise.all([b.set(other, sessionOf({ user: "bob", n: 1 })), b.set(fresh, sessionOf({ user: "cy" }))]);
+  expect(bEvents.take()).toEqual([["created", { table: a.table, at: T0, handle: handleOf(fresh) }]]);
+  // The writes themselves went through.
+  const { rows } = await ctx.admin.query(`SELECT count(*)::int AS n FROM "${a.table}" WHERE a_session LIKE '%"n":1%'`);
+  expect(rows[0].n).toBe(2);
+});
+
+test("writeSkipped gone: a save of a session this process read live, deleted meanwhile by another server, is not written back", async () => {
+  const a = await newStore();
+  const b = new PgSessionStore({ pgPool: ctx.admin, tableName: a.table, pruneSessionInterval: false, now: () => a.clock.now });
+  ctx.cleanup(() => b.close());
+  const sid = randomId();
+  await a.store.set(sid, sessionOf({ user: "ann" }));
+  await a.store.get(sid);
+  await b.destroy(sid); // a logout on the other server
+  a.events.take();
+  await a.store.set(sid, sessionOf({ user: "ann", late: true }));
+  expect(a.events.take()).toEqual([["writeSkipped", { table: a.table, at: T0, handle: handleOf(sid), operation: "set", reason: "gone" }]]);
+  expect(await a.store.get(sid)).toBeNull();
 });
 
 test("writeSkipped: an unchanged save and a touch within touchAfter (unchanged), a save after a destroy (gone)", async () => {
@@ -118,9 +154,13 @@ test("pruned: the count, a duration, and the lag of the oldest expired row it de
     await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [randomId(), new Date(T0 - ago)]);
   }
   await store.set(randomId(), sessionOf({}));
+  const start = performance.now();
   expect(await store.prune()).toBe(3);
+  const elapsed = performance.now() - start;
   expect(events.pruned).toEqual([{ table, at: T0, count: 3, durationMs: expect.any(Number), lagMs: 5000 }]);
-  expect(events.pruned[0]!.durationMs).toBeGreaterThanOrEqual(0);
+  // The run's own time (two batches and more SQL): within the call, and not nothing.
+  expect(events.pruned[0]!.durationMs).toBeGreaterThan(0);
+  expect(events.pruned[0]!.durationMs).toBeLessThanOrEqual(elapsed);
   events.take();
   expect(await store.prune()).toBe(0);
   expect(events.pruned).toEqual([{ table, at: T0, count: 0, durationMs: expect.any(Number), lagMs: undefined }]);
@@ -188,6 +228,19 @@ test("with hashIds, events name the handle of the stored key: never the session 
   expect(text).not.toContain("ann");
 });
 
+test("with hashIds, a destroy that finds both the hashed row and a row stored under the id itself reports both, from one statement", async () => {
+  const { store, table, events } = await newStore({ hashIds: true, batch: false });
+  const sid = randomId();
+  await store.set(sid, sessionOf({ user: "ann" }));
+  const [key] = await store.ids();
+  // A row stored under the id itself (what destroy also accepts: a listed key).
+  await ctx.admin.query(`INSERT INTO "${table}" (id, a_session, expires_at) VALUES ($1, '{}', $2)`, [sid, new Date(T0 + hour)]);
+  events.take();
+  await store.destroy(sid);
+  expect(events.destroyed.map((e) => e.handle).sort()).toEqual([handleOf(key!), handleOf(sid)].sort());
+  expect((await ctx.admin.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n).toBe(0);
+});
+
 test("events carry no session data and, unhashed, no session id", async () => {
   const { store, clock, events } = await newStore();
   const sid = randomId();
@@ -209,7 +262,14 @@ describe("lockWaited, from lockedSession's unit", () => {
   // An express app whose store reports lock waits at or above `threshold` ms.
   async function startApp(threshold: number) {
     const table = await ctx.newTable("events_locked");
-    const store = new PgSessionStore({ pgPool: ctx.admin, tableName: table, pruneSessionInterval: false, lockWaitThreshold: threshold });
+    // Its own pool, named: pg_stat_activity tells its waits from other test files'.
+    const store = new PgSessionStore({
+      datasourceUrl: ctx.url,
+      tableName: table,
+      pruneSessionInterval: false,
+      lockWaitThreshold: threshold,
+    });
+    const gate = { holding: deferred(), release: deferred() };
     ctx.cleanup(() => store.close());
     const fired: Array<{ operation: string; waitedMs: number; thresholdMs: number; handle: string }> = [];
     store.on("lockWaited", (event) => fired.push(event));
@@ -223,6 +283,15 @@ describe("lockWaited, from lockedSession's unit", () => {
     app.post("/count", async (req, res) => {
       res.json({ count: await locked(req, (data) => (data.count = (data.count ?? 0) + 1)) });
     });
+    // Holds the session's lock until the test releases it.
+    app.post("/hold", async (req, res) => {
+      const count = await locked(req, async (data) => {
+        gate.holding.resolve();
+        await gate.release.promise;
+        return (data.count = (data.count ?? 0) + 1);
+      });
+      res.json({ count });
+    });
     const server: Server = await new Promise((resolve) => {
       const s = app.listen(0, "127.0.0.1", () => resolve(s));
     });
@@ -230,16 +299,39 @@ describe("lockWaited, from lockedSession's unit", () => {
     const browser = new CookieClient(baseUrl(server));
     await browser.request("POST", "/login");
     const sid = decodeURIComponent(browser.cookies.get("connect.sid")!).slice(2).split(".")[0]!;
-    return { browser, fired, sid, table };
+    return { browser, fired, sid, table, gate };
   }
 
-  test("fires at or above the threshold, with the wait and the unit's operation", async () => {
-    const { browser, fired, sid, table } = await startApp(0);
+  test("fires for a unit that waited behind another's lock, with at least the wait seen in pg_stat_activity; not for an uncontended one", async () => {
+    // Above what an uncontended lock takes: what fires is the contended wait.
+    const threshold = 100;
+    const { browser, fired, sid, table, gate } = await startApp(threshold);
     expect((await browser.request("POST", "/count")).body).toEqual({ count: 1 });
+    expect(fired).toEqual([]);
+    const holder = browser.request("POST", "/hold");
+    await gate.holding.promise;
+    const waiter = browser.request("POST", "/count");
+    await eventually(() => someoneWaitsForLock(ctx.admin, ctx.applicationName));
+    const seenWaiting = performance.now();
+    // Held while the waiter is still seen waiting, until it has waited past the threshold.
+    await eventually(
+      async () => performance.now() - seenWaiting > threshold && (await someoneWaitsForLock(ctx.admin, ctx.applicationName)),
+    );
+    const released = performance.now();
+    gate.release.resolve();
+    expect((await holder).status).toBe(200);
+    expect((await waiter).body).toEqual({ count: 3 });
     expect(fired).toEqual([
-      { table, at: expect.any(Number), handle: handleOf(sid), operation: "lockedSession", waitedMs: expect.any(Number), thresholdMs: 0 },
+      {
+        table,
+        at: expect.any(Number),
+        handle: handleOf(sid),
+        operation: "lockedSession",
+        waitedMs: expect.any(Number),
+        thresholdMs: threshold,
+      },
     ]);
-    expect(fired[0]!.waitedMs).toBeGreaterThanOrEqual(0);
+    expect(fired[0]!.waitedMs).toBeGreaterThanOrEqual(released - seenWaiting);
   });
 
   test("does not fire below it", async () => {

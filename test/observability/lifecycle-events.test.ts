@@ -1,6 +1,9 @@
 // SessionManager's events (manager.on(...)) against a real PostgreSQL, and the typed emitter it shares
 // with WebSessions: on, once, off, refused names, throwing listeners.
+import pg from "pg";
 import { InvalidSessionIdError, SessionManager, SessionNotFoundError, type SessionManagerOptions } from "../../src/index.ts";
+import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
+import { WebSessions } from "../../src/adapters/web/index.ts";
 import { deferred, eventually, someoneWaitsForLock } from "../support/database.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 import { eventLog, handleOf, sqlHandleOf } from "./event-log.ts";
@@ -94,33 +97,50 @@ test("expiredOnRead: a read or open of a session past absoluteTimeout, or past i
   ]);
 });
 
-test("lockWaited: open and rotate, at or above the threshold; a real wait behind another unit is reported", async () => {
+test("lockWaited: open and rotate at or above the threshold, with their operation", async () => {
   const { manager, table, events } = await newManager({ lockWaitThreshold: 0 });
   const { id } = await manager.create();
   events.take();
   await manager.open(id, () => undefined);
-  const rotated = await manager.rotate(id);
+  await manager.rotate(id);
   expect(events.lockWaited).toEqual([
     { table, ...recent(), handle: handleOf(id), operation: "open", waitedMs: expect.any(Number), thresholdMs: 0 },
     { table, ...recent(), handle: handleOf(id), operation: "rotate", waitedMs: expect.any(Number), thresholdMs: 0 },
   ]);
-  events.take();
+});
 
-  // A second unit waits for the first's lock: it reports once it has the lock.
+test("lockWaited: a unit waiting behind another's lock reports at least the wait seen in pg_locks; an uncontended one does not fire", async () => {
+  // Above what an uncontended lock takes: what fires is the contended wait. Its own pool, named, so
+  // that pg_stat_activity tells its waits from other test files'.
+  const threshold = 100;
+  const table = await ctx.newTable("lc_events");
+  const manager = new SessionManager({ datasourceUrl: ctx.url, tableName: table, lockWaitThreshold: threshold });
+  ctx.cleanup(() => manager.close());
+  const events = eventLog(manager);
+  const { id } = await manager.create();
+  await manager.open(id, () => undefined);
+  expect(events.lockWaited).toEqual([]);
+
   const release = deferred();
   const holding = deferred();
-  const first = manager.open(rotated, async () => {
+  const first = manager.open(id, async () => {
     holding.resolve();
     await release.promise;
   });
   await holding.promise;
-  const second = manager.open(rotated, () => undefined);
-  await eventually(() => someoneWaitsForLock(ctx.admin));
-  expect(events.lockWaited).toHaveLength(1); // the first unit's
+  const second = manager.open(id, () => undefined);
+  await eventually(() => someoneWaitsForLock(ctx.admin, ctx.applicationName));
+  const seenWaiting = performance.now();
+  // Held while the second unit is still seen waiting, until it has waited past the threshold.
+  await eventually(async () => performance.now() - seenWaiting > threshold && (await someoneWaitsForLock(ctx.admin, ctx.applicationName)));
+  expect(events.lockWaited).toEqual([]); // nothing before the lock is taken
+  const released = performance.now();
   release.resolve();
   await Promise.all([first, second]);
-  expect(events.lockWaited.map((e) => e.operation)).toEqual(["open", "open"]);
-  expect(events.lockWaited[1]!.waitedMs).toBeGreaterThanOrEqual(0);
+  expect(events.lockWaited).toEqual([
+    { table, ...recent(), handle: handleOf(id), operation: "open", waitedMs: expect.any(Number), thresholdMs: threshold },
+  ]);
+  expect(events.lockWaited[0]!.waitedMs).toBeGreaterThanOrEqual(released - seenWaiting);
 });
 
 test("lockWaited does not fire below the threshold", async () => {
@@ -208,6 +228,47 @@ describe("the typed emitter", () => {
       expect((await ctx.admin.query(`SELECT count(*)::int AS n FROM "${table}" WHERE id = $1`, [id])).rows[0].n).toBe(1);
     } finally {
       console.error = original;
+    }
+  });
+
+  test("a bad telemetry option opens nothing: no pool of the layer's own, no listener left on a given pool", async () => {
+    const table = await ctx.newTable("lc_events");
+    const bad = { telemetry: { meterProvider: {} as never } };
+    const layers = {
+      SessionManager: (options: object) => new SessionManager({ tableName: table, ...options }),
+      PgSessionStore: (options: object) => new PgSessionStore({ tableName: table, pruneSessionInterval: false, ...options }),
+      WebSessions: (options: object) => new WebSessions({ tableName: table, pruneSessionInterval: false, secret: "s", ...options }),
+    };
+    // Counts the pools node-postgres makes (the layers' own pool is a pg.Pool).
+    const original = pg.Pool;
+    let opened = 0;
+    (pg as { Pool: unknown }).Pool = class extends original {
+      constructor(...args: ConstructorParameters<typeof original>) {
+        super(...args);
+        opened += 1;
+      }
+    };
+    try {
+      for (const [name, make] of Object.entries(layers)) {
+        expect(() => make({ datasourceUrl: ctx.url, ...bad })).toThrow(/meterProvider must be an OpenTelemetry MeterProvider/);
+        expect([name, opened]).toEqual([name, 0]);
+        const given = new pg.Pool({ connectionString: ctx.url });
+        try {
+          const before = given.listenerCount("error");
+          expect(() => make({ pgPool: given, onPoolError: () => undefined, ...bad })).toThrow(TypeError);
+          expect([name, given.listenerCount("error")]).toEqual([name, before]);
+        } finally {
+          await given.end();
+        }
+        opened = 0;
+        // The same layer with good options does open its pool: what is counted is the real thing.
+        const layer = make({ datasourceUrl: ctx.url });
+        expect([name, opened]).toEqual([name, 1]);
+        await layer.close();
+        opened = 0;
+      }
+    } finally {
+      (pg as { Pool: unknown }).Pool = original;
     }
   });
 

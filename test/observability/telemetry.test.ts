@@ -1,12 +1,13 @@
 // OpenTelemetry metrics and spans, read back from the SDK in memory (a MeterProvider the test collects
-// from, an InMemorySpanExporter), against a real PostgreSQL. No timings are asserted: presence,
-// counts, attributes, and durations ≥ 0.
+// from, an InMemorySpanExporter), against a real PostgreSQL. No thresholds on timings: presence,
+// counts, attributes, and durations bounded by what the test itself measures around them.
 import { metrics, trace } from "@opentelemetry/api";
 import type { SessionData } from "express-session";
 import { PgSessionStore, type PgSessionStoreOptions } from "../../src/adapters/express-session/index.ts";
 import { WebSessions } from "../../src/adapters/web/index.ts";
 import { SessionManager, StoreClosedError } from "../../src/index.ts";
-import { randomId } from "../support/database.ts";
+import { deferred, eventually, randomId, someoneWaitsForLock } from "../support/database.ts";
+import { PostgresStore } from "../../src/index.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 import { cookieHeader } from "../adapters/web/fixture.ts";
 import { telemetryFixture, type HistogramValue, type TelemetryFixture } from "./telemetry-fixture.ts";
@@ -50,10 +51,17 @@ describe("PgSessionStore", () => {
   test("a span and a duration per operation, named by the operation, with the table", async () => {
     const { store, table } = await newStore();
     const sid = randomId();
-    await store.set(sid, sessionOf({ user: "ann" }));
-    await store.get(sid);
-    await store.touch(sid, sessionOf({ user: "ann" }, new Date(T0 + 2 * hour)));
-    await store.destroy(sid);
+    // Each operation's time as the caller sees it, on the clock the library measures with.
+    const elapsed: Record<string, number> = {};
+    const timed = async (operation: string, run: () => Promise<unknown>) => {
+      const start = performance.now();
+      await run();
+      elapsed[operation] = (performance.now() - start) / 1000;
+    };
+    await timed("set", () => store.set(sid, sessionOf({ user: "ann" })));
+    await timed("get", () => store.get(sid));
+    await timed("touch", () => store.touch(sid, sessionOf({ user: "ann" }, new Date(T0 + 2 * hour))));
+    await timed("destroy", () => store.destroy(sid));
     const spans = fx.takeSpans();
     expect(spans.map((span) => span.name)).toEqual(["session.set", "session.get", "session.touch", "session.destroy"]);
     for (const span of spans) {
@@ -72,7 +80,9 @@ describe("PgSessionStore", () => {
       const points = await fx.points("session.operation.duration", { "session.operation": operation, "db.collection.name": table });
       expect(points).toHaveLength(1);
       expect(histogram(points[0]).count).toBe(1);
-      expect(histogram(points[0]).sum).toBeGreaterThanOrEqual(0);
+      // A statement's time, in seconds: more than nothing, within what the caller measured around it.
+      expect(histogram(points[0]).sum).toBeGreaterThan(0);
+      expect(histogram(points[0]).sum).toBeLessThanOrEqual(elapsed[operation]!);
     }
   });
 
@@ -103,6 +113,39 @@ describe("PgSessionStore", () => {
     const [point] = await fx.points("session.batch.size", { "session.statement": "read", "db.collection.name": table });
     expect(histogram(point)).toMatchObject({ count: 1, sum: 16, max: 16 });
     expect((await fx.metrics()).get("session.batch.size")!.descriptor.unit).toBe("{operation}");
+  });
+
+  test("session.batch.size with one store shared by layers: each layer's telemetry records it until that layer is closed", async () => {
+    const table = await ctx.newTable("otel");
+    const shared = new PostgresStore({ pgPool: ctx.admin, tableName: table });
+    ctx.cleanup(() => shared.close());
+    const other = telemetryFixture();
+    try {
+      const store = new PgSessionStore({ store: shared, pruneSessionInterval: false, telemetry: { meterProvider: fx.meterProvider } });
+      ctx.cleanup(() => store.close());
+      // Attached last, on another provider; and a third layer on the same provider as the second.
+      const manager = new SessionManager({ store: shared, telemetry: { meterProvider: other.meterProvider } });
+      const again = new SessionManager({ store: shared, telemetry: { meterProvider: other.meterProvider } });
+      ctx.cleanup(() => manager.close());
+      ctx.cleanup(() => again.close());
+      const reads = async (n: number) => void (await Promise.all(Array.from({ length: n }, () => shared.readRow(randomId()))));
+      const batches = async (where: TelemetryFixture) =>
+        (await where.points("session.batch.size", { "session.statement": "read", "db.collection.name": table })).map((p) =>
+          histogram(p),
+        )[0];
+      await reads(4);
+      expect(await batches(fx)).toMatchObject({ count: 1, sum: 4 });
+      // One statement is one record per provider, however many layers on it observe the store.
+      expect(await batches(other)).toMatchObject({ count: 1, sum: 4 });
+      // Closed, a layer is no longer told (nor kept); the others still are.
+      await store.close();
+      await again.close();
+      await reads(3);
+      expect(await batches(fx)).toMatchObject({ count: 1, sum: 4 });
+      expect(await batches(other)).toMatchObject({ count: 2, sum: 7 });
+    } finally {
+      await other.shutdown();
+    }
   });
 
   test("session.batch.size is not recorded without coalescing (batch: false)", async () => {
@@ -181,7 +224,8 @@ describe("PgSessionStore", () => {
 test("SessionManager: spans of its operations, and session.lock.wait.duration of open and rotate", async () => {
   const table = await ctx.newTable("otel");
   const manager = new SessionManager({
-    pgPool: ctx.admin,
+    // Its own pool, named: pg_stat_activity tells its lock waits from other test files'.
+    datasourceUrl: ctx.url,
     tableName: table,
     telemetry: { meterProvider: fx.meterProvider, tracerProvider: fx.tracerProvider },
   });
@@ -198,12 +242,29 @@ test("SessionManager: spans of its operations, and session.lock.wait.duration of
     "session.rotate",
     "session.delete",
   ]);
-  for (const operation of ["open", "rotate"]) {
-    const [point] = await fx.points("session.lock.wait.duration", { "session.operation": operation, "db.collection.name": table });
-    expect(histogram(point).count).toBe(1);
-    expect(histogram(point).sum).toBeGreaterThanOrEqual(0);
-  }
-  expect((await fx.points("session.created", { "db.collection.name": table })).map((p) => p.value)).toEqual([2]);
+  // An open that waits behind another's lock: its wait covers at least what pg_stat_activity showed.
+  const { id: contended } = await manager.create();
+  const release = deferred();
+  const holding = deferred();
+  const first = manager.open(contended, async () => {
+    holding.resolve();
+    await release.promise;
+  });
+  await holding.promise;
+  const second = manager.open(contended, () => undefined);
+  await eventually(() => someoneWaitsForLock(ctx.admin, ctx.applicationName));
+  const seenWaiting = performance.now();
+  const released = performance.now();
+  release.resolve();
+  await Promise.all([first, second]);
+  fx.takeSpans();
+  const lockWait = async (operation: string) =>
+    histogram((await fx.points("session.lock.wait.duration", { "session.operation": operation, "db.collection.name": table }))[0]);
+  // One record per lock taken: three opens, one rotation.
+  expect(await lockWait("open")).toMatchObject({ count: 3 });
+  expect(await lockWait("rotate")).toMatchObject({ count: 1 });
+  expect((await lockWait("open")).max).toBeGreaterThanOrEqual((released - seenWaiting) / 1000);
+  expect((await fx.points("session.created", { "db.collection.name": table })).map((p) => p.value)).toEqual([3]);
   expect((await fx.points("session.destroyed", { "db.collection.name": table, "session.reason": "rotate" })).map((p) => p.value)).toEqual([
     1,
   ]);

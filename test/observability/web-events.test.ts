@@ -65,6 +65,19 @@ test("created by the first commit of a new session; an unchanged commit within t
   expect(events.take()).toEqual([]);
 });
 
+test("writeSkipped gone: a commit of changed data whose row was deleted meanwhile is not written back", async () => {
+  const { sessions, table, events } = await newSessions();
+  const { id, cookie } = await stored(sessions);
+  const session = await sessions.load(request(cookie));
+  await ctx.admin.query(`DELETE FROM "${table}" WHERE id = $1`, [id]); // a logout elsewhere
+  events.take();
+  session.data.count = 1;
+  await sessions.commit(session);
+  expect(events.take()).toEqual([["writeSkipped", { table, at: T0, handle: handleOf(id), operation: "save", reason: "gone" }]]);
+  const { rows } = await ctx.admin.query(`SELECT count(*)::int AS n FROM "${table}" WHERE id = $1`, [id]);
+  expect(rows[0].n).toBe(0);
+});
+
 test("destroyed by destroy (reason destroy) and by a rotation (reason rotate, with the new id created)", async () => {
   const { sessions, table, events } = await newSessions();
   const first = await stored(sessions);

@@ -45,9 +45,9 @@ describe("PostgresStore and SessionManager refuse what they do not read", () => 
   });
 
   test("a manager given adapter options names them", () => {
-    const error = thrownBy(() => new SessionManager({ pgPool, ...({ touchAfter: 60 } as object) }));
+    const error = thrownBy(() => new SessionManager({ pgPool, ...({ pruneSessionInterval: 60 } as object) }));
     expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toBe("SessionManager does not use the option touchAfter");
+    expect(error.message).toBe("SessionManager does not use the option pruneSessionInterval");
   });
 });
 

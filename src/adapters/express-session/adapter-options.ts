@@ -8,6 +8,7 @@ import {
   batchOptionKeys,
   connectionOptionKeys,
   pickOptions,
+  storeDefaults,
   tableOptionKeys,
   type BatchOptions,
   type ConnectionOptions,
@@ -18,6 +19,7 @@ import type { HashIdsOption } from "./id-hasher.ts";
 import type { Logger } from "./logger.ts";
 import { readThroughSource, type ReadThroughOption } from "../../migration/read-through.ts";
 import type { SourceTable } from "../../migration/source-formats.ts";
+import { parseTableName } from "../../table/table-name.ts";
 import { observabilityOptionKeys, type ObservabilityOptions } from "../../observability/observability-options.ts";
 
 /** Options of {@link PgSessionStore}. Durations are in seconds, as in connect-pg-simple and connect-redis. */
@@ -93,9 +95,10 @@ export interface PgSessionStoreOptions extends ConnectionOptions, TableOptions, 
    * During a cut-over from connect-pg-simple or @quixo3/prisma-session-store: a `get` of a session not
    * found here looks it up in that store's table (in the same database) and, when it is live there,
    * writes it here as this store would have (never over a row written here meanwhile) and returns it,
-   * so nobody is logged out. The old row is left for app servers still on the old store; `destroy`
-   * (and, without `hashIds`, a revoke) deletes it too. Run `prisma-pg-session import` first, and
-   * remove this option once the old store's sessions have expired.
+   * so nobody is logged out. The old row is left for app servers still on the old store; `destroy`,
+   * `clear` and a revoke delete it too. Not with `hashIds: { secret }` (a TypeError): a revoke could
+   * not find the old copies. Run `prisma-pg-session import` first, and remove this option once the old
+   * store's sessions have expired (see the README's "Migrating from connect-pg-simple").
    * @default none
    */
   readThrough?: ReadThroughOption;
@@ -185,6 +188,14 @@ export function normalizeAdapterOptions(options: PgSessionStoreOptions): Normali
     userId: options.userId,
     device: options.device,
     absoluteTimeoutMs: normalizeAbsoluteTimeout(options.absoluteTimeout),
-    readThrough: readThroughSource(options.readThrough),
+    // Checked here, before a layer opens its store: the source table, not the store's own, not with HMAC ids.
+    readThrough:
+      options.readThrough === undefined
+        ? undefined
+        : readThroughSource(options.readThrough, {
+            storeTable: options.store?.table ?? parseTableName(options.tableName ?? storeDefaults.tableName),
+            hashIds:
+              options.hashIds === true ? "sha256" : typeof options.hashIds === "object" && options.hashIds !== null ? "hmac" : "none",
+          }),
   };
 }

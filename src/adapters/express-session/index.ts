@@ -15,14 +15,8 @@ export type { Callback } from "./callback.ts";
 export type { HashIdsOption } from "./id-hasher.ts";
 export { lockedSession, type ExpressSessionRequest } from "./locked-route.ts";
 export type { LockedSession, LockedSessionOptions } from "./locked-unit.ts";
-export {
-  importSessions,
-  type ImportOptions,
-  type ImportSummary,
-  type ImportProgress,
-  type ImportCounts,
-  type InvalidSourceRow,
-} from "../../migration/import-sessions.ts";
+export { importSessions } from "./import-sessions.ts";
+export type { ImportOptions, ImportSummary, ImportProgress, ImportCounts, InvalidSourceRow } from "../../migration/import-sessions.ts";
 export type { ReadThroughOption } from "../../migration/read-through.ts";
 export type { SourceStoreName } from "../../migration/source-format.ts";
 export type * from "../../observability/public-types.ts";

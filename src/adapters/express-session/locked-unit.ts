@@ -17,7 +17,8 @@ import type { PostgresStore } from "../../store/postgres-store.ts";
 import { assertOnlyOptions, normalizeLockTimeout, normalizeTransactionOptions } from "../../store/store-options.ts";
 import type { StoreTransaction } from "../../store/store-transaction.ts";
 import type { Callback } from "./callback.ts";
-import { adapterInternals, PgSessionStore } from "./pg-session-store.ts";
+import { adapterInternals } from "./adapter-internals.ts";
+import { PgSessionStore } from "./pg-session-store.ts";
 import { toStoredSession, type SessionLike } from "./session-payload.ts";
 import type { Observer } from "../../observability/observer.ts";
 

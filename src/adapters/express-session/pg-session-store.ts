@@ -31,11 +31,13 @@ import { expiryOf, fromStoredSession, toStoredSession, type SessionLike } from "
 import type { FrameworkSession, StoreBaseConstructor } from "./framework-types.ts";
 import { adapterStatementsFor, type AdapterStatements } from "../../table/adapter-statements.ts";
 import { payloadDigest, WriteCache } from "./write-cache.ts";
-import { touchAfterMs, withinTouchAfter } from "./touch-after.ts";
-import { ReadThrough } from "../../migration/read-through.ts";
+import { touchAfterMs, withinTouchAfter } from "../../store/touch-after.ts";
+import type { ReadThrough } from "../../migration/read-through.ts";
+import { readThroughOf } from "./migration-target.ts";
 import { emitterSink } from "../../observability/emitter-sink.ts";
-import { Observer } from "../../observability/observer.ts";
-import { reportingPrune, runPrune } from "../../observability/prune-run.ts";
+import { checkObservability, Observer } from "../../observability/observer.ts";
+import { registerAdapterInternals } from "./adapter-internals.ts";
+import { runPrune } from "../../observability/prune-run.ts";
 import type { SessionEventListener, SessionEventName } from "../../observability/session-events.ts";
 
 // express-session's Store when it is installed (its `regenerate`, `load` and `createSession` are then
@@ -60,26 +62,6 @@ interface ListingRow {
   id: string;
   a_session: string | null;
   expires_at: Date | null;
-}
-
-/** What the adapter's companions (lockedSession) read from it; not part of the public API. */
-export interface AdapterInternals {
-  serializer: Serializer;
-  /** The key a session id is stored under (the id, or its hash with `hashIds`). @throws InvalidSessionIdError */
-  keyOf(sid: string): string;
-  /** The owner columns a write of `session` sets (`userId` / `device`); `undefined` without `userId`. */
-  ownerOf(session: SessionLike): RowOwner | undefined;
-  /** Where its locked units report their spans and lock waits. */
-  observer: Observer;
-}
-
-const internals = new WeakMap<object, AdapterInternals>();
-
-/** The serializer and key function of a PgSessionStore, so that its companions cannot disagree with it. */
-export function adapterInternals(store: PgSessionStore): AdapterInternals {
-  const found = internals.get(store);
-  if (found === undefined) throw new TypeError("Not a PgSessionStore");
-  return found;
 }
 
 /**
@@ -132,6 +114,8 @@ export class PgSessionStore extends StoreBase {
   constructor(options: PgSessionStoreOptions) {
     super();
     this.#options = normalizeAdapterOptions(options);
+    // Before the store: a bad option must not leave a pool of our own open.
+    const observability = checkObservability(options);
     this.store = options.store ?? new PostgresStore(storeOptionsOf(options));
     this.#ownsStore = options.store === undefined;
     this.#serializer = options.serializer ?? superjsonSerializer;
@@ -143,22 +127,16 @@ export class PgSessionStore extends StoreBase {
     this.#users = new UserSessionQueries(this.store, () => this.#now(), this.#options.absoluteTimeoutMs);
     this.#hash = idHasher(options.hashIds);
     this.#logger = options.logger ?? console;
-    const { readThrough } = this.#options;
-    this.#readThrough =
-      readThrough &&
-      new ReadThrough(
-        readThrough,
-        {
-          store: this.store,
-          serializer: this.#serializer,
-          keyOf: (sid) => this.#key(sid),
-          ownerOf: (session) => this.#ownerOf(session as SessionLike),
-        },
-        () => this.#now(),
-        this.#logger,
-      );
-    this.#observer = new Observer(emitterSink(this, this.#logger), options, this.store, this.#now);
-    internals.set(this, {
+    // The option was checked with the others, before the store was opened.
+    this.#readThrough = readThroughOf(
+      this.#options.readThrough,
+      { store: this.store, serializer: this.#serializer, keyOf: (sid) => this.#key(sid), ownerOf: (session) => this.#ownerOf(session) },
+      options.hashIds,
+      () => this.#now(),
+      this.#logger,
+    );
+    this.#observer = new Observer(emitterSink(this, this.#logger), observability, this.store, this.#now);
+    registerAdapterInternals(this, {
       serializer: this.#serializer,
       keyOf: (sid) => this.#key(sid),
       ownerOf: (session) => this.#ownerOf(session),
@@ -249,7 +227,7 @@ export class PgSessionStore extends StoreBase {
       const now = this.#now();
       const { pruneBatchSize: batchSize, absoluteTimeoutMs: timeout } = this.#options;
       return runPrune(this.#observer, this.store, {
-        statement: reportingPrune(this.#statements.prune),
+        statement: this.#statements.reportingPrune,
         now,
         batchSize,
         cutoff: timeout === undefined ? null : new Date(now - timeout),
@@ -282,8 +260,7 @@ export class PgSessionStore extends StoreBase {
     if (revoked !== undefined) {
       this.#cache.rememberGone(revoked.key);
       this.#observer.destroyed(revoked.key, "revoke");
-      // Unhashed, the key is the session id: its copy in the old store's table (readThrough) goes too.
-      if (this.#readThrough !== undefined && this.#hash === undefined) await this.#readThrough.forget([revoked.key]);
+      await this.#forgetRevoked([revoked.key]);
     }
     return revoked !== undefined;
   }
@@ -301,7 +278,7 @@ export class PgSessionStore extends StoreBase {
       this.#cache.rememberGone(key);
       this.#observer.destroyed(key, "revoke");
     }
-    if (this.#readThrough !== undefined && this.#hash === undefined) await this.#readThrough.forget(keys);
+    await this.#forgetRevoked(keys);
     return live;
   }
 
@@ -343,13 +320,12 @@ export class PgSessionStore extends StoreBase {
     // Expiry is checked against this adapter's clock, so an expired row is never returned, even
     // before pruning; a NULL expiry (the lifecycle API's rows, an Apache::Session app's) never
     // expires. The absolute timeout likewise, from the row's creation.
-    if (
-      row === undefined ||
-      (row.expires_at !== null && row.expires_at.getTime() <= now) ||
-      pastAbsoluteTimeout(row.created_at, now, this.#options.absoluteTimeoutMs)
-    ) {
+    const timeout = this.#options.absoluteTimeoutMs;
+    const expired = row !== undefined && row.expires_at !== null && row.expires_at.getTime() <= now;
+    if (row === undefined || expired || pastAbsoluteTimeout(row.created_at, now, timeout)) {
       this.#cache.notFound(key);
-      if (row !== undefined) this.#observer.expiredRow(key, row, now, this.#options.absoluteTimeoutMs);
+      if (expired) this.#observer.expiredOnRead(key, row.expires_at!.getTime(), "expired");
+      else if (row !== undefined) this.#observer.expiredOnRead(key, row.created_at!.getTime() + timeout!, "absoluteTimeout");
       return null;
     }
     const data = this.#decode(key, row.a_session);
@@ -382,13 +358,12 @@ export class PgSessionStore extends StoreBase {
     // resurrected by a late request.
     const write = { id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now), owner: this.#ownerOf(session) } };
     if (known === undefined) {
-      await this.store.writeRow({ kind: "upsert", ...write });
-      // Not seen live by this process: with the frameworks (which read a session before they save it),
-      // a new session's first save.
-      this.#observer.created(key);
+      // Not seen live by this process: a new session's first save, or one another server (or a write
+      // cache eviction) left us unaware of. The upsert's RETURNING tells which: `created` only for an insert.
+      if ((await this.store.writeRow({ kind: "upsert", ...write })) > 0) this.#observer.created(key);
     } else if ((await this.store.writeRow({ kind: "update", ...write })) === 0) {
       this.#cache.rememberGone(key);
-      return;
+      return this.#observer.writeSkipped(key, "set", "gone");
     }
     this.#cache.rememberWrite(key);
   }
@@ -423,19 +398,27 @@ export class PgSessionStore extends StoreBase {
     const key = this.#key(sid);
     // Remembered as gone, not forgotten: a request of this session still in flight must not upsert it back.
     this.#cache.rememberGone(key);
-    // Its copy in the old store's table goes too, or the next get would move it in again.
+    // Its copy in the old store's table goes too, or the next get would move it in again: first, so
+    // that a read moving it in meanwhile has committed before the delete below (see ReadThrough).
     if (this.#readThrough !== undefined) await this.#readThrough.forget([sid]);
     // Hashed, `sid` may also be a key that ids() or all() listed; one statement deletes either row.
     if (this.#hash !== undefined && this.#fitsIdColumn(sid)) {
       this.#cache.rememberGone(sid);
       if (!this.#observer.watches("destroyed")) return void (await this.store.writeRow({ kind: "destroy", ids: [key, sid] }));
-      // Observed: a write per key (still one statement when coalesced), to tell which row was deleted.
-      const deleted = await Promise.all([key, sid].map((id) => this.store.writeRow({ kind: "destroy", ids: [id] })));
-      if (deleted[0]! > 0) this.#observer.destroyed(key, "destroy");
-      if (deleted[1]! > 0) this.#observer.destroyed(sid, "destroy");
+      // Observed: still one statement, whose RETURNING tells which of the two rows it deleted.
+      for (const id of await this.store.deleteRows([key, sid])) this.#observer.destroyed(id, "destroy");
       return;
     }
     if ((await this.store.writeRow({ kind: "destroy", ids: [key] })) > 0) this.#observer.destroyed(key, "destroy");
+  }
+
+  // During a cut-over (readThrough), the old store's copies of revoked sessions go too, or they would be
+  // read through again; then the rows here once more: a read that moved one in between the revoke and
+  // that delete has committed its insert by then (the old row's lock), so the second delete sees it.
+  async #forgetRevoked(keys: readonly string[]): Promise<void> {
+    if (this.#readThrough === undefined || keys.length === 0) return;
+    await this.#readThrough.forgetKeys(keys);
+    await this.store.writeRow({ kind: "destroy", ids: [...keys] });
   }
 
   async #all(): Promise<ListedSession[]> {
@@ -487,9 +470,9 @@ export class PgSessionStore extends StoreBase {
 
   async #clear(): Promise<void> {
     this.#cache.clear();
-    await this.store.execute(this.#statements.clear, []);
-    // Every session ended: the old store's copies too, or they would be read through again.
+    // Every session ended: the old store's copies too (first, as in destroy), or they would be read through again.
     if (this.#readThrough !== undefined) await this.#readThrough.forgetAll();
+    await this.store.execute(this.#statements.clear, []);
   }
 
   // The key a lookup uses, or undefined for an id that no row can have (too long for the id column, or

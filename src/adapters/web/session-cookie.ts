@@ -56,7 +56,17 @@ export interface SessionCookie {
 export const defaultCookieName = "connect.sid";
 
 /** Browsers keep a cookie at most 400 days (RFC 6265bis), whatever Max-Age says. */
-const maxCookieSeconds = 400 * 24 * 3600;
+export const maxCookieSeconds = 400 * 24 * 3600;
+
+/**
+ * A lifetime (seconds) as the cookie can carry it, for a row that must end with its cookie: whole
+ * seconds, since `Max-Age` has no fractions (rounded down: under 1 s is 0, which ends the session), and
+ * at most the 400 days browsers keep a cookie (past them the row could not be reached, yet would count
+ * as live and not be pruned).
+ */
+export function cookieLifetimeSeconds(seconds: number): number {
+  return Math.min(Math.floor(seconds), maxCookieSeconds);
+}
 
 const cookieOptionKeys = ["maxAge", "expires", "httpOnly", "secure", "sameSite", "path", "domain", "partitioned", "priority"];
 

@@ -4,7 +4,7 @@
 // What this adds: write avoidance per request instead of per process (a session remembers what it
 // read, see `StoredState`), and a row-locked unit of work on the adapter's rows.
 import { randomBytes } from "node:crypto";
-import { oneRowWrite } from "../../coalescer/direct-rows.ts";
+import { runOneRowWrite } from "../../coalescer/direct-rows.ts";
 import type { StoredRow } from "../../coalescer/session-rows.ts";
 import type { TransactionOptions } from "../../driver/driver.ts";
 import { InvalidSessionIdError } from "../../errors/store-errors.ts";
@@ -34,13 +34,15 @@ import { idHasher } from "../express-session/id-hasher.ts";
 import { PruneTimer } from "../express-session/prune-timer.ts";
 import { toStoredSession } from "../express-session/session-payload.ts";
 import { assertNodeRuntime } from "./runtime.ts";
-import { touchAfterMs, withinTouchAfter } from "../express-session/touch-after.ts";
+import { touchAfterMs, withinTouchAfter } from "../../store/touch-after.ts";
 import { ttlSecondsOf } from "../../store/session-ttl.ts";
+import { cookieLifetimeSeconds } from "./session-cookie.ts";
 import { eventSinkOf, SessionEventEmitter } from "../../observability/session-event-emitter.ts";
-import { Observer } from "../../observability/observer.ts";
-import { reportingPrune, runPrune } from "../../observability/prune-run.ts";
+import { checkObservability, Observer } from "../../observability/observer.ts";
+import { runPrune } from "../../observability/prune-run.ts";
 import type { DestroyReason } from "../../observability/session-events.ts";
-import { ReadThrough } from "../../migration/read-through.ts";
+import type { ReadThrough } from "../../migration/read-through.ts";
+import { readThroughOf } from "../express-session/migration-target.ts";
 
 /**
  * The storage options of every web entry: PgSessionStore's (the same meaning and defaults, so a web
@@ -52,8 +54,10 @@ export interface SessionStorageOptions
    * A number: how long a session with a browser-session cookie (no `maxAge` or `expires`) is kept, in
    * seconds. A function of the session's data (`(data) => data.rememberMe ? 30 * 86400 : 3600`):
    * called on every save, its result (seconds) is the lifetime of the row and of the cookie (its
-   * `Max-Age`), whatever the cookie options say; `0` ends the session. A result that is not a number of
-   * seconds ≥ 0 is a TypeError/RangeError, and nothing is written. @default 86400
+   * `Max-Age`), whatever the cookie options say: in whole seconds (rounded down, as `Max-Age` has no
+   * fractions), at most 400 days (the most browsers keep a cookie). `0`, or under 1 s, ends the session.
+   * A result that is not a number of seconds ≥ 0 is a TypeError/RangeError, and nothing is written.
+   * @default 86400
    */
   ttl?: number | ((data: Record<string, any>) => number);
   /**
@@ -144,6 +148,8 @@ export class SessionEngine {
     // Kept here too, so that they apply to the locked units with a given `store` as well.
     this.#transaction = normalizeTransactionOptions(options);
     this.#hash = idHasher(options.hashIds);
+    // Before the store: a bad option must not leave a pool of our own open.
+    const observability = checkObservability(options);
     this.store =
       options.store ??
       new PostgresStore(
@@ -156,15 +162,14 @@ export class SessionEngine {
       );
     this.#ownsStore = options.store === undefined;
     this.#serializer = options.serializer ?? superjsonSerializer;
-    const { readThrough } = this.#options;
-    this.#readThrough =
-      readThrough &&
-      new ReadThrough(
-        readThrough,
-        { store: this.store, serializer: this.#serializer, keyOf: (sid) => this.#keyOrThrow(sid) },
-        () => this.now(),
-        options.logger ?? console,
-      );
+    // The option was checked with the others, before the store was opened.
+    this.#readThrough = readThroughOf(
+      this.#options.readThrough,
+      { store: this.store, serializer: this.#serializer, keyOf: (sid) => this.#keyOrThrow(sid) },
+      options.hashIds,
+      () => this.now(),
+      options.logger ?? console,
+    );
     if (this.#hash === undefined && this.store.maxIdLength < 32) {
       if (this.#ownsStore) void this.store.close();
       throw new RangeError(
@@ -175,9 +180,9 @@ export class SessionEngine {
     const table = this.store.table;
     this.#statements = rowStatementsFor(table).one;
     this.#lockStatement = `SELECT a_session, expires_at, created_at FROM ${table.sql} WHERE id = $1::bpchar FOR UPDATE`;
-    this.#prune = reportingPrune(adapterStatementsFor(table).prune);
+    this.#prune = adapterStatementsFor(table).reportingPrune;
     this.events = events ?? new SessionEventEmitter(options.logger);
-    this.#observer = new Observer(eventSinkOf(this.events), options, this.store, this.now);
+    this.#observer = new Observer(eventSinkOf(this.events), observability, this.store, this.now);
     if (this.#options.pruneIntervalMs !== false) {
       this.#pruner = new PruneTimer(() => this.prune(), this.#options.pruneIntervalMs, options.logger ?? console);
       this.#pruner.start();
@@ -191,11 +196,13 @@ export class SessionEngine {
 
   /**
    * The lifetime `ttl` gives a session with `data` saved now, in ms: the number, or the function's
-   * result for `data`. @throws TypeError, RangeError when the function gives no number of seconds ≥ 0
+   * result for `data`, which is the cookie's Max-Age too: so it is taken as the cookie can carry it
+   * (whole seconds, rounded down, so under 1 s ends the session; at most 400 days), and row and cookie
+   * end together. @throws TypeError, RangeError when the function gives no number of seconds ≥ 0
    */
   ttlMsOf(data: Record<string, unknown>): number {
     const ttl = this.#options.ttl as number | ((data: Record<string, unknown>) => number);
-    return (typeof ttl === "function" ? ttlSecondsOf(ttl, data, "ttl(data)") : ttl) * 1000;
+    return (typeof ttl === "function" ? cookieLifetimeSeconds(ttlSecondsOf(ttl, data, "ttl(data)")) : ttl) * 1000;
   }
 
   /** The stored key of `sid`, or `undefined` for an id no row can have: such an id is never sent to SQL. */
@@ -276,8 +283,9 @@ export class SessionEngine {
       return undefined;
     }
     if (known === "new") {
-      await this.store.writeRow({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now) } });
-      this.#observer.created(key);
+      // `created` only when the upsert inserted the row (its RETURNING tells): not for a row already there.
+      if ((await this.store.writeRow({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now) } })) > 0)
+        this.#observer.created(key);
       return { text, expiresAt };
     }
     if (known !== undefined && text === known.text) {
@@ -289,8 +297,12 @@ export class SessionEngine {
       await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: new Date(expiresAt), staleBefore, track: true });
       return { text, expiresAt };
     }
-    if ((await this.store.writeRow({ kind: "update", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now) } })) === 0)
+    const update = { kind: "update", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now) } } as const;
+    if ((await this.store.writeRow(update)) === 0) {
+      // The row went away meanwhile (destroyed elsewhere): it stays gone.
+      this.#observer.writeSkipped(key, "save", "gone");
       return undefined;
+    }
     return { text, expiresAt };
   }
 
@@ -302,9 +314,10 @@ export class SessionEngine {
   async #remove(sid: string, reason: DestroyReason): Promise<void> {
     assertNodeRuntime();
     const key = this.keyOf(sid);
-    if (key !== undefined && (await this.store.writeRow({ kind: "destroy", ids: [key] })) > 0) this.#observer.destroyed(key, reason);
-    // Its copy in the old store's table goes too, or the next read would move it in again.
+    // Its copy in the old store's table goes too, or the next read would move it in again: first, so
+    // that a read moving it in meanwhile has committed before the delete below (see ReadThrough).
     if (this.#readThrough !== undefined) await this.#readThrough.forget([sid]);
+    if (key !== undefined && (await this.store.writeRow({ kind: "destroy", ids: [key] })) > 0) this.#observer.destroyed(key, reason);
   }
 
   /**
@@ -367,10 +380,7 @@ export class SessionEngine {
   }
 
   #writesOn(tx: StoreTransaction, row: LiveSession | undefined, committed: Array<() => void>): LockedWrites {
-    const run = (op: Parameters<typeof oneRowWrite>[1]) => {
-      const [sql, values] = oneRowWrite(this.#statements, op);
-      return tx.execute(sql, values);
-    };
+    const run = (op: Parameters<typeof runOneRowWrite>[2]) => runOneRowWrite(tx, this.#statements, op);
     return {
       row,
       // created_at (once) and last_active_at move with every write, as PgSessionStore's do.
@@ -378,14 +388,15 @@ export class SessionEngine {
         run({ kind: "update", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt), track: { at: new Date(this.now()) } }),
       create: async (sid, text, expiresAt) => {
         const key = this.#keyOrThrow(sid);
-        await run({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(this.now()) } });
-        committed.push(() => this.#observer.created(key));
+        if ((await run({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(this.now()) } })) > 0)
+          committed.push(() => this.#observer.created(key));
       },
       remove: async (sid, reason = "destroy") => {
         const key = this.keyOf(sid);
+        // The old copy first, in the unit's transaction (on its connection: one PGlite has only one).
+        if (this.#readThrough !== undefined) await this.#readThrough.forget([sid], tx);
         if (key !== undefined && (await run({ kind: "destroy", ids: [key] })) > 0)
           committed.push(() => this.#observer.destroyed(key, reason));
-        if (this.#readThrough !== undefined) await this.#readThrough.forget([sid]);
       },
     };
   }
@@ -393,7 +404,7 @@ export class SessionEngine {
   #live(key: string, row: StoredRow | undefined): LiveSession | undefined {
     // A NULL expiry (the lifecycle API's rows, an Apache::Session app's) never expires, as in PgSessionStore.
     if (row === undefined || (row.expires_at !== null && row.expires_at.getTime() <= this.now())) {
-      if (row !== undefined) this.#observer.expiredRow(key, row, this.now(), undefined);
+      if (row !== undefined) this.#observer.expiredOnRead(key, row.expires_at!.getTime(), "expired");
       return undefined;
     }
     const data = decode(this.#serializer, row.a_session, { sessionId: key, table: this.store.tableName });

@@ -1,7 +1,8 @@
 import cliProgress from "cli-progress";
 import { PgSessionStore } from "../../adapters/express-session/pg-session-store.ts";
 import type { HashIdsOption } from "../../adapters/express-session/id-hasher.ts";
-import { importSessions, type ImportSummary } from "../../migration/import-sessions.ts";
+import { importSessions } from "../../adapters/express-session/import-sessions.ts";
+import type { ImportSummary } from "../../migration/import-sessions.ts";
 import type { SourceStoreName } from "../../migration/source-format.ts";
 import { createEncryptingSerializer, parseEncryptionKeys } from "../../serialization/encrypting-serializer.ts";
 import { superjsonSerializer, type Serializer } from "../../serialization/serializer.ts";
@@ -24,6 +25,8 @@ export interface ImportSettings {
   /** The environment's SESSION_ENCRYPTION_KEYS and SESSION_HASH_IDS_SECRET. */
   keys: string | undefined;
   hashSecret: string | undefined;
+  /** `--after`: refused (import prints no resume key: an old row's key can be a live session id). */
+  after?: string | undefined;
 }
 
 function hashIdsOf(settings: ImportSettings): HashIdsOption {
@@ -52,15 +55,19 @@ function serializerOf(settings: ImportSettings): Serializer {
 }
 
 /**
- * `import --from connect-pg-simple|prisma-session-store [--source-table T] [--after ID] [--dry-run]
- * [--batch-size N] [--hash-ids sha256|hmac] [--encrypt]`: copies the live sessions of the old store's
- * table into the sessions table, as PgSessionStore with the same `hashIds` and serializer would have
- * written them (see `importSessions`). The old table is only read; rows already here are never
- * overwritten, so the command can be run again at any time. Ctrl-C (SIGINT/SIGTERM) stops after the
- * batch in progress and prints the `--after` that continues from there.
+ * `import --from connect-pg-simple|prisma-session-store [--source-table T] [--dry-run] [--batch-size N]
+ * [--hash-ids sha256|hmac] [--encrypt]`: copies the live sessions of the old store's table into the
+ * sessions table, as PgSessionStore with the same `hashIds` and serializer would have written them
+ * (see `importSessions`). The old table is only read; rows already here are never overwritten, so the
+ * command can be run again at any time. Ctrl-C (SIGINT/SIGTERM) stops after the batch in progress; to
+ * continue, run it again: what is already here is skipped and counted. No old row's key is printed
+ * (for connect-pg-simple it is a live session id), not even to resume.
  * @throws UsageError for bad settings, before any SQL
  */
 export function importCommand(settings: ImportSettings): Command {
+  if (settings.after !== undefined) {
+    throw new UsageError("import has no --after: run it again to continue; the sessions already imported are skipped and counted");
+  }
   if (settings.from === undefined) throw new UsageError("import needs --from connect-pg-simple or --from prisma-session-store");
   const from = settings.from as SourceStoreName;
   const hashIds = hashIdsOf(settings);
@@ -74,7 +81,7 @@ export function importCommand(settings: ImportSettings): Command {
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
     let bar: cliProgress.SingleBar | undefined;
-    let progress = { read: 0, lastSourceId: undefined as string | undefined };
+    let progress = { read: 0 };
     let summary: ImportSummary;
     try {
       summary = await importSessions(adapter, {
@@ -82,7 +89,6 @@ export function importCommand(settings: ImportSettings): Command {
         sourceTable: settings.sourceTable,
         batchSize: options.batchSize,
         dryRun: options.dryRun,
-        after: options.after,
         signal: controller.signal,
         now: clock,
         onStart: (total) => {
@@ -102,10 +108,10 @@ export function importCommand(settings: ImportSettings): Command {
       });
     } catch (error) {
       bar?.stop();
-      if (progress.lastSourceId !== undefined) {
+      if (progress.read > 0) {
         process.stderr.write(
-          `import stopped after ${progress.read} row(s); the batches before are imported. Run it again to continue ` +
-            `(with --after ${progress.lastSourceId} to skip what was read; without it, sessions already here are skipped)\n`,
+          `import stopped after ${progress.read} row(s); the batches before are imported. Run it again to continue: ` +
+            "the sessions already here are skipped and counted\n",
         );
       }
       throw error;
@@ -130,12 +136,6 @@ function describe(s: ImportSummary): string {
   ];
   for (const row of s.invalidRows) lines.push(`    row ${row.sourceId}: ${row.reason}`);
   if (s.invalid > s.invalidRows.length) lines.push(`    ... and ${s.invalid - s.invalidRows.length} more`);
-  if (s.interrupted) {
-    lines.push(
-      s.resumeAfter === undefined
-        ? "interrupted before the first batch: run it again"
-        : `interrupted: run it again with --after ${s.resumeAfter} to continue`,
-    );
-  }
+  if (s.interrupted) lines.push("interrupted: run it again to continue (the sessions already here are skipped and counted)");
   return lines.join("\n");
 }

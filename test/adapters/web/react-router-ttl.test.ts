@@ -70,3 +70,37 @@ test("a bad result: commitSession fails with a RangeError naming ttl, and the ro
   const { rows: after } = await ctx.admin.query(`SELECT a_session, expires_at FROM "${ctx.table}" WHERE id = $1`, [id]);
   expect(after).toEqual(before);
 });
+
+test("the lifetime is whole seconds up to 400 days, for row and cookie alike: under 1 s ends the session", async () => {
+  const storage = createPgSessionStorage<{ user: string; lifetime: number }>({
+    prisma: ctx.prisma,
+    tableName: ctx.table,
+    pruneSessionInterval: false,
+    cookie: { secrets: [secret] },
+    ttl: (data) => data.lifetime ?? hour,
+  });
+  ctx.cleanup(() => storage.close());
+  const fresh = await storage.getSession(null);
+  fresh.set("user", "ann");
+  const header = cookieHeader(await storage.commitSession(fresh));
+  const id = sessionIdOf(header, secret);
+
+  const session = await storage.getSession(header);
+  session.set("lifetime", 1000 * day);
+  let before = Date.now();
+  expect(await storage.commitSession(session)).toContain(`; Max-Age=${400 * day};`);
+  expect(await expiryOf(id)).toBeGreaterThanOrEqual(before + 400 * day * 1000);
+  expect(await expiryOf(id)).toBeLessThanOrEqual(Date.now() + 400 * day * 1000);
+
+  session.set("lifetime", 90.7);
+  before = Date.now();
+  expect(await storage.commitSession(session)).toContain("; Max-Age=90;");
+  expect(await expiryOf(id)).toBeGreaterThanOrEqual(before + 90_000);
+  expect(await expiryOf(id)).toBeLessThanOrEqual(Date.now() + 90_000);
+
+  session.set("lifetime", 0.5);
+  const ended = await storage.commitSession(session);
+  expect(ended).toMatch(/^connect\.sid=;/);
+  const { rows } = await ctx.admin.query(`SELECT 1 FROM "${ctx.table}" WHERE id = $1`, [id]);
+  expect(rows).toEqual([]);
+});
