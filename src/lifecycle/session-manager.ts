@@ -31,7 +31,6 @@ import {
 import { ttlSecondsOf } from "../store/session-ttl.ts";
 import { withinTouchAfter } from "../store/touch-after.ts";
 import { normalizeStoreOptions } from "../store/store-options.ts";
-import { adapterStatementsFor } from "../table/adapter-statements.ts";
 import { OpenSession, type Session, type SessionData } from "./session.ts";
 import { assertSessionId, generateSessionId } from "./session-id.ts";
 import { eventSinkOf, SessionEventEmitter } from "../observability/session-event-emitter.ts";
@@ -323,7 +322,7 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
       const timeout = this.#absoluteTimeoutMs;
       return runPrune(this.#observer, this.store, {
         // Expired rows only with `ttl`: without it, the lifecycle's rows have no expiry.
-        statement: this.#ttl === undefined ? undefined : adapterStatementsFor(this.store.table).reportingPrune,
+        expired: this.#ttl !== undefined,
         now,
         batchSize,
         cutoff: timeout === undefined ? null : new Date(now - timeout),

@@ -6,19 +6,27 @@ import { adapterStatementsFor } from "../table/adapter-statements.ts";
 import type { Observer } from "./observer.ts";
 
 /**
- * Deletes expired rows in batches of `batchSize` until a batch comes back short, by `statement`
- * (adapterStatementsFor(table).reportingPrune).
+ * Deletes expired rows in batches of `batchSize` until a batch comes back short. When the oldest
+ * expiry is `wanted` (the `pruned` event, the prune-lag metric), each batch reports it too
+ * (`reportingPrune`); otherwise the plain DELETE runs, as cheap as before there were events.
  */
 async function pruneExpired(
   store: PostgresStore,
-  statement: string,
+  wanted: boolean,
   now: Date,
   batchSize: number,
 ): Promise<{ deleted: number; oldest: Date | null }> {
+  const statements = adapterStatementsFor(store.table);
   let deleted = 0;
   let oldest: Date | null = null;
   for (;;) {
-    const [row] = await store.query<{ deleted: number; oldest: Date | string | null }>(statement, [now, batchSize]);
+    if (!wanted) {
+      const batch = await store.execute(statements.prune, [now, batchSize]);
+      deleted += batch;
+      if (batch < batchSize) return { deleted, oldest };
+      continue;
+    }
+    const [row] = await store.query<{ deleted: number; oldest: Date | string | null }>(statements.reportingPrune, [now, batchSize]);
     const batch = Number(row?.deleted ?? 0);
     deleted += batch;
     // The first batch holds the oldest rows it found, but batches are not ordered: take the minimum.
@@ -36,8 +44,8 @@ async function countLive(store: PostgresStore, now: Date, cutoff: Date | null): 
 
 /** One prune run of a layer. */
 export interface PruneRun {
-  /** `adapterStatementsFor(table).reportingPrune`; `undefined` when the layer does not prune expired rows. */
-  statement: string | undefined;
+  /** Whether the layer prunes expired rows (the lifecycle API only with `ttl`), before `more`. */
+  expired: boolean;
   /** The layer's clock now, in ms since the epoch. */
   now: number;
   batchSize: number;
@@ -54,8 +62,9 @@ export interface PruneRun {
 export async function runPrune(observer: Observer, store: PostgresStore, run: PruneRun): Promise<number> {
   const start = performance.now();
   const now = new Date(run.now);
-  const { deleted, oldest } =
-    run.statement === undefined ? { deleted: 0, oldest: null } : await pruneExpired(store, run.statement, now, run.batchSize);
+  const { deleted, oldest } = run.expired
+    ? await pruneExpired(store, observer.watches("pruned"), now, run.batchSize)
+    : { deleted: 0, oldest: null };
   const total = deleted + ((await run.more?.()) ?? 0);
   observer.pruned(total, start, oldest, run.now);
   if (observer.countsLive) observer.liveCounted(await countLive(store, now, run.cutoff));

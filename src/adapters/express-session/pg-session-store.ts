@@ -227,7 +227,7 @@ export class PgSessionStore extends StoreBase {
       const now = this.#now();
       const { pruneBatchSize: batchSize, absoluteTimeoutMs: timeout } = this.#options;
       return runPrune(this.#observer, this.store, {
-        statement: this.#statements.reportingPrune,
+        expired: true,
         now,
         batchSize,
         cutoff: timeout === undefined ? null : new Date(now - timeout),

@@ -22,7 +22,6 @@ import {
   transactionOptionKeys,
   type PostgresStoreOptions,
 } from "../../store/store-options.ts";
-import { adapterStatementsFor } from "../../table/adapter-statements.ts";
 import { rowStatementsFor, type RowStatements } from "../../table/row-statements.ts";
 import {
   adapterOptionKeys,
@@ -122,7 +121,6 @@ export class SessionEngine {
   readonly #hash: ((sid: string) => string) | undefined;
   readonly #statements: RowStatements["one"];
   readonly #lockStatement: string;
-  readonly #prune: string;
   readonly #pruner: PruneTimer | undefined;
   readonly #lockTimeout: number | undefined;
   readonly #transaction: TransactionOptions;
@@ -180,7 +178,6 @@ export class SessionEngine {
     const table = this.store.table;
     this.#statements = rowStatementsFor(table).one;
     this.#lockStatement = `SELECT a_session, expires_at, created_at FROM ${table.sql} WHERE id = $1::bpchar FOR UPDATE`;
-    this.#prune = adapterStatementsFor(table).reportingPrune;
     this.events = events ?? new SessionEventEmitter(options.logger);
     this.#observer = new Observer(eventSinkOf(this.events), observability, this.store, this.now);
     if (this.#options.pruneIntervalMs !== false) {
@@ -365,7 +362,7 @@ export class SessionEngine {
     assertNodeRuntime();
     const { pruneBatchSize: batchSize } = this.#options;
     return this.#observer.run("prune", () =>
-      runPrune(this.#observer, this.store, { statement: this.#prune, now: this.now(), batchSize, cutoff: null }),
+      runPrune(this.#observer, this.store, { expired: true, now: this.now(), batchSize, cutoff: null }),
     );
   }
 
