@@ -231,7 +231,7 @@ describe("the typed emitter", () => {
     }
   });
 
-  test("a bad telemetry option opens nothing: no pool of the layer's own, no listener left on a given pool", async () => {
+  test("a bad telemetry or hashIds option opens nothing: no pool of the layer's own, no listener left on a given pool", async () => {
     const table = await ctx.newTable("lc_events");
     const bad = { telemetry: { meterProvider: {} as never } };
     const layers = {
@@ -252,6 +252,11 @@ describe("the typed emitter", () => {
       for (const [name, make] of Object.entries(layers)) {
         expect(() => make({ datasourceUrl: ctx.url, ...bad })).toThrow(/meterProvider must be an OpenTelemetry MeterProvider/);
         expect([name, opened]).toEqual([name, 0]);
+        if (name !== "SessionManager") {
+          // The adapters' own options likewise (hashIds is theirs).
+          expect(() => make({ datasourceUrl: ctx.url, hashIds: { secret: "" } })).toThrow(/hashIds must be/);
+          expect([name, opened]).toEqual([name, 0]);
+        }
         const given = new pg.Pool({ connectionString: ctx.url });
         try {
           const before = given.listenerCount("error");

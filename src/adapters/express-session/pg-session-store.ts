@@ -116,6 +116,7 @@ export class PgSessionStore extends StoreBase {
     this.#options = normalizeAdapterOptions(options);
     // Before the store: a bad option must not leave a pool of our own open.
     const observability = checkObservability(options);
+    this.#hash = idHasher(options.hashIds);
     this.store = options.store ?? new PostgresStore(storeOptionsOf(options));
     this.#ownsStore = options.store === undefined;
     this.#serializer = options.serializer ?? superjsonSerializer;
@@ -125,7 +126,6 @@ export class PgSessionStore extends StoreBase {
     this.#cache = new WriteCache(cacheSize === 0 ? adapterDefaults.cacheSize : cacheSize, cacheSize > 0);
     this.#now = options.now ?? Date.now;
     this.#users = new UserSessionQueries(this.store, () => this.#now(), this.#options.absoluteTimeoutMs);
-    this.#hash = idHasher(options.hashIds);
     this.#logger = options.logger ?? console;
     // The option was checked with the others, before the store was opened.
     this.#readThrough = readThroughOf(
