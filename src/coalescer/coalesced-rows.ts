@@ -152,38 +152,35 @@ export class CoalescedRows implements SessionRows {
   // Every op here has the kind and shape of the first (see #flushWrites).
   #manyRowWrite(ops: RowWrite[]): [string, unknown[]] {
     const many = this.#statements.many;
-    const column = <T>(pick: (op: RowWrite & { kind: T }) => unknown) => ops.map((op) => pick(op as RowWrite & { kind: T }));
     const first = ops[0]!;
     switch (first.kind) {
       case "upsert":
       case "update": {
-        type Write = RowWrite & { kind: "upsert" | "update" };
+        const writes = ops as Array<RowWrite & { kind: "upsert" | "update" }>;
         const shape = shapeOf(first);
-        const values: unknown[][] = [
-          column<Write["kind"]>((o) => o.id),
-          column<Write["kind"]>((o) => o.text),
-          column<Write["kind"]>((o) => iso(o.expiresAt)),
-        ];
-        if (shape !== "plain") values.push(column<Write["kind"]>((o) => iso(o.track!.at)));
+        const values: unknown[][] = [writes.map((o) => o.id), writes.map((o) => o.text), writes.map((o) => iso(o.expiresAt))];
+        if (shape !== "plain") values.push(writes.map((o) => iso(o.track!.at)));
         if (shape === "owned") {
           values.push(
-            column<Write["kind"]>((o) => o.track!.owner!.userId),
-            column<Write["kind"]>((o) => o.track!.owner!.userAgent),
-            column<Write["kind"]>((o) => o.track!.owner!.ip),
+            writes.map((o) => o.track!.owner!.userId),
+            writes.map((o) => o.track!.owner!.userAgent),
+            writes.map((o) => o.track!.owner!.ip),
           );
         }
         return [many[first.kind][shape], values];
       }
-      case "touch":
+      case "touch": {
+        const touches = ops as Array<RowWrite & { kind: "touch" }>;
         return [
           many.touch[first.track === true ? "tracked" : "plain"],
           [
-            column<"touch">((o) => o.id),
-            column<"touch">((o) => iso(o.now)),
-            column<"touch">((o) => iso(o.expiresAt)),
-            column<"touch">((o) => iso(o.staleBefore)),
+            touches.map((o) => o.id),
+            touches.map((o) => iso(o.now)),
+            touches.map((o) => iso(o.expiresAt)),
+            touches.map((o) => iso(o.staleBefore)),
           ],
         ];
+      }
       case "destroy":
         return [many.destroy, [ops.flatMap(idsOf)]];
     }

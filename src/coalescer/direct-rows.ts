@@ -3,7 +3,7 @@ import type { RowStatements } from "../table/row-statements.ts";
 import { shapeOf, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
 
 /** The values of an upsert or update, for its shape: id, text, expiry[, time[, user id, user agent, ip]]. */
-export function rowWriteValues(op: RowWrite & { kind: "upsert" | "update" }): unknown[] {
+function rowWriteValues(op: RowWrite & { kind: "upsert" | "update" }): unknown[] {
   const { track } = op;
   if (track === undefined) return [op.id, op.text, op.expiresAt];
   if (track.owner === undefined) return [op.id, op.text, op.expiresAt, track.at];
@@ -11,7 +11,7 @@ export function rowWriteValues(op: RowWrite & { kind: "upsert" | "update" }): un
 }
 
 /** The single-row statement and values of a write. */
-export function oneRowWrite(statements: RowStatements["one"], op: RowWrite): [string, unknown[]] {
+function oneRowWrite(statements: RowStatements["one"], op: RowWrite): [string, unknown[]] {
   switch (op.kind) {
     case "upsert":
     case "update":

@@ -1,3 +1,4 @@
+import { withLockTimeout } from "../store/lock-timeout.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DuplicateSessionIdError, ReadOnlyFieldError, SessionNotFoundError, SessionReentryError } from "../errors/store-errors.ts";
 import { decode, encode } from "../serialization/codec.ts";
@@ -407,25 +408,8 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     }
   }
 
-  async #lock(tx: StoreTransaction, id: string): Promise<LockedRecord> {
-    if (this.#lockTimeout === undefined) return this.#materialize(tx, id);
-    const [setting] = await tx.query<{ previous: string }>(
-      "SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $1, true)",
-      [`${this.#lockTimeout}ms`],
-    );
-    // The setting lasts until the transaction ends: in a caller's transaction, give theirs back as soon
-    // as the lock is held (or known not to exist). After a failed statement the transaction is aborted
-    // and nothing more can run in it.
-    const restore = () => tx.query("SELECT set_config('lock_timeout', $1, true)", [setting!.previous]);
-    const joined = this.store.joinsCallerTransaction;
-    try {
-      const record = await this.#materialize(tx, id);
-      if (joined) await restore();
-      return record;
-    } catch (error) {
-      if (joined && error instanceof SessionNotFoundError) await restore();
-      throw error;
-    }
+  #lock(tx: StoreTransaction, id: string): Promise<LockedRecord> {
+    return withLockTimeout(tx, this.#lockTimeout, this.store.joinsCallerTransaction, () => this.#materialize(tx, id));
   }
 
   async #enter(id: string): Promise<ReadonlySet<string>> {

@@ -17,11 +17,11 @@ export interface ResolvedKey {
 }
 
 /** Key ids: what may stand between the `:`s of a payload's header and in `id:key,id:key` lists. */
-const keyIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+export const keyIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 const hexKey = /^[0-9a-fA-F]{64}$/;
 const base64Key = /^[A-Za-z0-9+/]{43}=?$/;
 const base64UrlKey = /^[A-Za-z0-9_-]{43}$/;
-export const keyLength = 32;
+const keyLength = 32;
 
 /**
  * Validates a key list (the first encrypts, every one decrypts). Messages name the key by its id and

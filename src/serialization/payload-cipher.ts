@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { EncryptedPayloadError } from "./encrypted-payload-error.ts";
-import type { ResolvedKey } from "./encryption-keys.ts";
+import { keyIdPattern, type ResolvedKey } from "./encryption-keys.ts";
 
 /** What every encrypted payload starts with; neither JSON (`{`) nor Base64 (no `:`) can. */
-export const encryptedPrefix = "enc:";
+const encryptedPrefix = "enc:";
 const version = "v1";
 const nonceLength = 12; // 96 bits, GCM's native nonce size
 const tagLength = 16;
@@ -35,11 +35,16 @@ export interface OpenedPayload {
 export class PayloadCipher {
   readonly #current: ResolvedKey;
   readonly #keys: ReadonlyMap<string, ResolvedKey>;
+  // The current key's header, and it as GCM additional data: the same for every payload it seals.
+  readonly #header: string;
+  readonly #aad: Buffer;
 
   constructor(keys: readonly ResolvedKey[]) {
     if (keys[0] === undefined) throw new TypeError("PayloadCipher needs at least one key");
     this.#current = keys[0];
     this.#keys = new Map(keys.map((key) => [key.id, key]));
+    this.#header = `${encryptedPrefix}${version}:${this.#current.id}:`;
+    this.#aad = Buffer.from(this.#header, "latin1");
   }
 
   /** The id of the key new payloads are sealed with (the first). */
@@ -61,11 +66,10 @@ export class PayloadCipher {
   seal(text: string, nonce: Buffer = newNonce()): string {
     if (nonce.length !== nonceLength) throw new RangeError(`a nonce is ${nonceLength} bytes`);
     if (!text.isWellFormed()) throw new TypeError("the text to encrypt holds unpaired surrogates, which UTF-8 cannot carry unaltered");
-    const header = `${encryptedPrefix}${version}:${this.#current.id}:`;
     const cipher = createCipheriv("aes-256-gcm", this.#current.secret, nonce, { authTagLength: tagLength });
-    cipher.setAAD(Buffer.from(header, "latin1"));
+    cipher.setAAD(this.#aad);
     const body = Buffer.concat([nonce, cipher.update(text, "utf8"), cipher.final(), cipher.getAuthTag()]);
-    return header + body.toString("base64url");
+    return this.#header + body.toString("base64url");
   }
 
   /**
@@ -92,7 +96,7 @@ export class PayloadCipher {
     const key = this.#keys.get(keyId);
     if (key === undefined) {
       // The id is printed only if it looks like one (the header of a damaged payload could hold anything).
-      const shown = /^[A-Za-z0-9._-]{1,64}$/.test(keyId) ? JSON.stringify(keyId) : "(malformed)";
+      const shown = keyIdPattern.test(keyId) ? JSON.stringify(keyId) : "(malformed)";
       throw new EncryptedPayloadError(
         "unknown-key",
         `encrypted payload names key id ${shown}, which is not among the configured keys`,

@@ -120,26 +120,24 @@ export class PostgresStore {
 
   /** `INSERT` in its own transaction. @throws DuplicateSessionIdError */
   insert(record: SessionRecord): Promise<void> {
-    return this.#alone((tx) => tx.insert(record));
+    return this.alone((tx) => tx.insert(record));
   }
 
   /** `UPDATE` in its own transaction. @returns rows changed (0: no such id, nothing created). */
   update(record: SessionRecord): Promise<number> {
-    return this.#alone((tx) => tx.update(record));
+    return this.alone((tx) => tx.update(record));
   }
 
   /** `SELECT ... FOR UPDATE` in its own transaction, so the lock ends with the call. */
   materialize(record: SessionRecord): Promise<SessionRecord> {
-    return this.#alone((tx) => tx.materialize(record));
+    return this.alone((tx) => tx.materialize(record));
   }
 
   /** A read without lock (not in Apache::Session). @throws SessionNotFoundError */
   fetch(record: SessionRecord): Promise<SessionRecord> {
-    if (!this.#options.commit) return this.#alone((tx) => tx.fetch(record));
+    if (!this.#options.commit) return this.alone((tx) => tx.fetch(record));
     return withCallerStack(async () => {
-      this.#assertOpen();
-      this.assertStorableId(record.id);
-      const row = await this.#rows.read(record.id);
+      const row = await this.readRow(record.id);
       if (row === undefined) {
         throw new SessionNotFoundError("Object does not exist in the data store", { sessionId: record.id, table: this.tableName });
       }
@@ -150,12 +148,8 @@ export class PostgresStore {
 
   /** `DELETE` in its own transaction. @returns rows removed (0: no such id). */
   remove(record: Pick<SessionRecord, "id">): Promise<number> {
-    if (!this.#options.commit) return this.#alone((tx) => tx.remove(record));
-    return withCallerStack(async () => {
-      this.#assertOpen();
-      this.assertStorableId(record.id);
-      return this.#rows.write({ kind: "destroy", ids: [record.id] });
-    });
+    if (!this.#options.commit) return this.alone((tx) => tx.remove(record));
+    return withCallerStack(async () => this.writeRow({ kind: "destroy", ids: [record.id] }));
   }
 
   /**
@@ -258,12 +252,6 @@ export class PostgresStore {
    * rolled back at its end. For layers built on the store that send statements of their own.
    */
   alone<T>(operation: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    return this.#alone(operation);
-  }
-
-  // A single statement is already its own transaction in PostgreSQL: no BEGIN/COMMIT round trips are
-  // needed, except to honour `commit: false`, which needs a transaction to roll back.
-  #alone<T>(operation: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     return withCallerStack(async () => {
       this.#assertOpen();
       if (!this.#options.commit) return this.#transaction(operation, {});

@@ -155,7 +155,7 @@ function decodeCursor(cursor: unknown): [string, string] {
 }
 
 /** Checks a handle from a listing. @throws TypeError */
-export function assertHandle(handle: unknown): asserts handle is string {
+function assertHandle(handle: unknown): asserts handle is string {
   if (typeof handle !== "string" || !handlePattern.test(handle)) {
     throw new TypeError(`handle must be the \`handle\` of a listed session (32 hex characters), got ${JSON.stringify(handle)}`);
   }

@@ -1,4 +1,5 @@
 import type { TableName } from "./table-name.ts";
+import { live } from "./user-statements.ts";
 
 /**
  * The adapter's statements on many rows (those on one row by id are in row-statements.ts). Expiry is
@@ -13,9 +14,7 @@ export function adapterStatementsFor(table: TableName) {
   return {
     // all, ids and length: payloads too, since only rows that decode are sessions to list or count.
     // $2: the absolute timeout's cutoff (rows created at or before it have ended), NULL without one.
-    list:
-      `SELECT id::text AS id, a_session, expires_at FROM ${table.sql} WHERE (expires_at IS NULL OR expires_at > $1::timestamptz) ` +
-      "AND ($2::timestamptz IS NULL OR created_at IS NULL OR created_at > $2::timestamptz)",
+    list: `SELECT id::text AS id, a_session, expires_at FROM ${table.sql} WHERE ${live("$1", "$2")}`,
     clear: `DELETE FROM ${table.sql}`,
     prune,
     // `prune` that also returns how many rows it deleted and the oldest expiry among them (the
@@ -24,9 +23,7 @@ export function adapterStatementsFor(table: TableName) {
     // The live rows as `length()` counts them (not expired; with an absolute timeout, created after
     // its cutoff $2, NULL without one; a NULL expiry never expires), without reading payloads: the
     // `session.live` gauge. $1 now.
-    countLive:
-      `SELECT count(*)::int AS n FROM ${table.sql} WHERE (expires_at IS NULL OR expires_at > $1::timestamptz) ` +
-      "AND ($2::timestamptz IS NULL OR created_at IS NULL OR created_at > $2::timestamptz)",
+    countLive: `SELECT count(*)::int AS n FROM ${table.sql} WHERE ${live("$1", "$2")}`,
   };
 }
 

@@ -35,7 +35,8 @@ export function rowStatementsFor(table: TableName) {
   // Never revives an expired row; the last condition skips the row write when the stored expiry is
   // recent enough (touchAfter), so a no-op touch writes no tuple.
   const touchWhere = "AND (expires_at IS NULL OR expires_at > $2::timestamptz) AND (expires_at IS NULL OR expires_at < $4::timestamptz)";
-  const manyTouchWhere =
+  const manyTouchFromWhere =
+    "FROM unnest($1::bpchar[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) AS v(id, now, expires_at, stale_before) " +
     "WHERE t.id = v.id AND (t.expires_at IS NULL OR t.expires_at > v.now) AND (t.expires_at IS NULL OR t.expires_at < v.stale_before) " +
     "RETURNING t.id::text AS id";
   const manyColumns = {
@@ -114,14 +115,10 @@ export function rowStatementsFor(table: TableName) {
           `FROM unnest(${manyColumns.owned.types}) AS v(${manyColumns.owned.names}) WHERE t.id = v.id RETURNING t.id::text AS id`,
       } satisfies ShapedStatements,
       touch: {
-        plain:
-          `UPDATE ${t} AS t SET expires_at = v.expires_at ` +
-          "FROM unnest($1::bpchar[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) AS v(id, now, expires_at, stale_before) " +
-          manyTouchWhere,
+        plain: `UPDATE ${t} AS t SET expires_at = v.expires_at ` + manyTouchFromWhere,
         tracked:
           `UPDATE ${t} AS t SET expires_at = v.expires_at, created_at = coalesce(t.created_at, v.now), last_active_at = v.now ` +
-          "FROM unnest($1::bpchar[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) AS v(id, now, expires_at, stale_before) " +
-          manyTouchWhere,
+          manyTouchFromWhere,
       },
       destroy: `DELETE FROM ${t} WHERE id = ANY($1::bpchar[]) RETURNING id::text AS id`,
     },

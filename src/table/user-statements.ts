@@ -13,7 +13,7 @@ const handle = "substr(encode(sha256(convert_to(id::text, 'UTF8')), 'hex'), 1, 3
  * after `cutoff` (now minus the timeout; NULL: no absolute timeout). A NULL `expires_at` never
  * expires; a NULL `created_at` (Apache::Session's rows, older versions') is not timed out.
  */
-const live = (now: string, cutoff: string) =>
+export const live = (now: string, cutoff: string) =>
   `(expires_at IS NULL OR expires_at > ${now}::timestamptz) AND ` +
   `(${cutoff}::timestamptz IS NULL OR created_at IS NULL OR created_at > ${cutoff}::timestamptz)`;
 

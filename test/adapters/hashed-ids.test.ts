@@ -1,6 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import type { SessionData } from "express-session";
-import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
+import { PgSessionStore, type PgSessionStoreOptions } from "../../src/adapters/express-session/index.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 let ctx: TestContext;
@@ -15,19 +15,25 @@ const session = (data: Record<string, unknown>) =>
 // express-session's default id shape: 32 characters of base64url.
 const sid = "Qm9vZ2llIHdvb2dpZSBzZXNzaW9uIGlk";
 
+/** A store on `table` hashing its ids (hashIds: true unless given), its clock at T0 unless given. */
+function hashedStore(table: string, options: Partial<PgSessionStoreOptions> = {}): PgSessionStore {
+  return new PgSessionStore({
+    prisma: ctx.counting.prisma,
+    tableName: table,
+    hashIds: true,
+    pruneSessionInterval: false,
+    now: () => T0,
+    ...options,
+  });
+}
+
 async function storedIds(table: string): Promise<string[]> {
   return (await ctx.admin.query(`SELECT id::text AS id FROM "${table}"`)).rows.map((r) => r.id);
 }
 
 test("hashIds: true stores a SHA-256 of the id, never the id; everything still works in one statement", async () => {
   const table = await ctx.newTable("hashed");
-  const store = new PgSessionStore({
-    prisma: ctx.counting.prisma,
-    tableName: table,
-    hashIds: true,
-    pruneSessionInterval: false,
-    now: () => T0,
-  });
+  const store = hashedStore(table);
   await store.set(sid, session({ user: "ann" }));
   const expected = createHash("sha256").update(sid).digest().subarray(0, 24).toString("base64url");
   expect(await storedIds(table)).toEqual([expected]);
@@ -43,22 +49,10 @@ test("hashIds: true stores a SHA-256 of the id, never the id; everything still w
 
 test("a keyed hash (HMAC) differs from the plain one, and another key finds nothing", async () => {
   const table = await ctx.newTable("hashed");
-  const keyed = new PgSessionStore({
-    prisma: ctx.counting.prisma,
-    tableName: table,
-    hashIds: { secret: "k1" },
-    pruneSessionInterval: false,
-    now: () => T0,
-  });
+  const keyed = hashedStore(table, { hashIds: { secret: "k1" } });
   await keyed.set(sid, session({ user: "bob" }));
   expect(await storedIds(table)).toEqual([createHmac("sha256", "k1").update(sid).digest().subarray(0, 24).toString("base64url")]);
-  const otherKey = new PgSessionStore({
-    prisma: ctx.counting.prisma,
-    tableName: table,
-    hashIds: { secret: "k2" },
-    pruneSessionInterval: false,
-    now: () => T0,
-  });
+  const otherKey = hashedStore(table, { hashIds: { secret: "k2" } });
   await expect(otherKey.get(sid)).resolves.toBeNull();
   await expect(keyed.get(sid)).resolves.toMatchObject({ user: "bob" });
 });
@@ -66,13 +60,7 @@ test("a keyed hash (HMAC) differs from the plain one, and another key finds noth
 test("pruning works on hashed rows in one statement per batch", async () => {
   const table = await ctx.newTable("hashed");
   let now = T0;
-  const store = new PgSessionStore({
-    prisma: ctx.counting.prisma,
-    tableName: table,
-    hashIds: true,
-    pruneSessionInterval: false,
-    now: () => now,
-  });
+  const store = hashedStore(table, { now: () => now });
   await store.set(sid, session({}));
   now = T0 + 120_000;
   const start = ctx.counting.statements.length;
@@ -82,13 +70,7 @@ test("pruning works on hashed rows in one statement per batch", async () => {
 
 test("ids longer than the column are fine when hashed; a bad hashIds option is a TypeError", async () => {
   const table = await ctx.newTable("hashed");
-  const store = new PgSessionStore({
-    prisma: ctx.counting.prisma,
-    tableName: table,
-    hashIds: true,
-    pruneSessionInterval: false,
-    now: () => T0,
-  });
+  const store = hashedStore(table);
   const long = "x".repeat(100);
   await store.set(long, session({ long: true }));
   await expect(store.get(long)).resolves.toMatchObject({ long: true });
@@ -97,13 +79,7 @@ test("ids longer than the column are fine when hashed; a bad hashIds option is a
 
 test("destroy accepts the ids that ids() and all() list (the stored keys), and still takes session ids", async () => {
   const table = await ctx.newTable("hashed");
-  const store = new PgSessionStore({
-    prisma: ctx.counting.prisma,
-    tableName: table,
-    hashIds: true,
-    pruneSessionInterval: false,
-    now: () => T0,
-  });
+  const store = hashedStore(table);
   const sids = ["Zmlyc3Qgc2Vzc2lvbiBpZCBvZiBhbm4x", "c2Vjb25kIHNlc3Npb24gaWQgb2YgYm9i", "dGhpcmQgc2Vzc2lvbiBpZCBvZiBjYXJs"];
   for (const [i, s] of sids.entries()) await store.set(s, session({ n: i }));
 

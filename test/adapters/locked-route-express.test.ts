@@ -5,7 +5,7 @@
 import type { Server } from "node:http";
 import express from "express";
 import session, { type SessionOptions } from "express-session";
-import pg from "pg";
+import type pg from "pg";
 import {
   lockedSession,
   PgSessionStore,
@@ -13,19 +13,16 @@ import {
   type PgSessionStoreOptions,
 } from "../../src/adapters/express-session/index.ts";
 import { superjsonSerializer } from "../../src/index.ts";
-import { deferred, eventually, someoneWaitsForLock } from "../support/database.ts";
+import { eventually, someoneWaitsForLock } from "../support/database.ts";
 import { baseUrl, CookieClient } from "../support/http.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
+import { createGates, lockOptions, namedPool, storedRowIn, type LockedRouteApp } from "./locked-route-support.ts";
 
 let ctx: TestContext;
 let pool: pg.Pool;
 beforeAll(async () => {
   ctx = await initTest();
-  // Its own connections, named (ctx.url carries application_name), so lock waits are seen as ours.
-  // Ten, as a pool of a real app: 20 concurrent units queue for connections (within maxWait) and locks.
-  pool = new pg.Pool({ connectionString: ctx.url, max: 10, connectionTimeoutMillis: 30_000 });
-  pool.on("connect", (client) => client.on("error", () => {}));
-  pool.on("error", () => {});
+  pool = namedPool(ctx.url);
 });
 afterAll(async () => {
   await pool?.end();
@@ -33,31 +30,9 @@ afterAll(async () => {
 });
 
 // Forced orderings: a route stops at a named gate (`reached`) until the test opens it (`release`).
-interface Gate {
-  reached: ReturnType<typeof deferred<void>>;
-  release: ReturnType<typeof deferred<void>>;
-}
-const gates = new Map<string, Gate>();
-function gate(name: string): Gate {
-  let g = gates.get(name);
-  if (g === undefined) gates.set(name, (g = { reached: deferred(), release: deferred() }));
-  return g;
-}
-async function stopAt(name: unknown): Promise<void> {
-  if (typeof name !== "string") return;
-  const g = gate(name);
-  g.reached.resolve();
-  await g.release.promise;
-}
+const { gate, stopAt } = createGates();
 
-interface App {
-  url: string;
-  store: PgSessionStore;
-  table: string;
-  errors: Error[];
-  unitRuns: { count: number };
-  close(): Promise<void>;
-}
+type App = LockedRouteApp<PgSessionStore>;
 
 interface AppOptions {
   session?: Partial<SessionOptions>;
@@ -66,8 +41,6 @@ interface AppOptions {
   /** Through Prisma's counting client (statements recorded) instead of the named pg pool. */
   counting?: boolean;
 }
-
-const lockOptions = { maxWait: 20_000, timeout: 20_000 };
 
 async function startApp(options: AppOptions = {}): Promise<App> {
   const table = await ctx.newTable("locked_express");
@@ -185,11 +158,7 @@ declare module "express-session" {
 
 const sidOf = (browser: CookieClient) => decodeURIComponent(browser.cookies.get("connect.sid")!).slice(2).split(".")[0]!;
 
-async function storedRow(app: App, id: string): Promise<{ data: Record<string, any>; expiresAt: Date } | undefined> {
-  const { rows } = await ctx.admin.query(`SELECT a_session, expires_at FROM "${app.table}" WHERE id = $1`, [id]);
-  if (rows.length === 0) return undefined;
-  return { data: superjsonSerializer.deserialize(rows[0].a_session) as Record<string, any>, expiresAt: rows[0].expires_at };
-}
+const storedRow = (app: App, id: string) => storedRowIn(ctx.admin, app.table, id);
 
 const oneToTwenty = Array.from({ length: 20 }, (_, i) => i + 1);
 

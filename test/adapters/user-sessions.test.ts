@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { SessionData } from "express-session";
 import { PgSessionStore, type PgSessionStoreOptions } from "../../src/adapters/express-session/index.ts";
 import { apacheSessionSerializer, CorruptPayloadError, InvalidSessionIdError, NonJsonPayloadError } from "../../src/index.ts";
-import { randomId } from "../support/database.ts";
+import { randomId, userColumnsOf } from "../support/database.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 let ctx: TestContext;
@@ -40,11 +40,7 @@ function sessionOf(data: Data, clock: { now: number }): SessionData {
   } as unknown as SessionData;
 }
 
-async function rowOf(table: string, id: string) {
-  return (
-    await ctx.admin.query(`SELECT user_id, user_agent, ip, created_at, last_active_at, expires_at FROM "${table}" WHERE id = $1`, [id])
-  ).rows[0];
-}
+const rowOf = (table: string, id: string) => userColumnsOf(ctx.admin, table, id);
 
 function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
   const start = ctx.counting.statements.length;

@@ -1,21 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "../support/chromium.ts";
 import { startDemo, type DemoProcess } from "../support/demo-process.ts";
-
-// Debian's Chromium, driven by playwright-core: no browser is downloaded. The flags keep it off the
-// network (this machine has none) and let it run as root in a container.
-const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let dataDir: string;
 let demo: DemoProcess;
@@ -24,7 +12,7 @@ let browser: Browser;
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "pps-demo-"));
   demo = await startDemo({ DEMO_DATA_DIR: dataDir });
-  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

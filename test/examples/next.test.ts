@@ -3,22 +3,13 @@
 // Handlers, its Server Actions as a browser without JavaScript posts them (the forms' action ids), and
 // the same page in Chromium, whose React calls the Server Actions with fetch.
 import type pg from "pg";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "../support/chromium.ts";
 import { adminPool, createTable, testDatabaseUrl } from "../support/database.ts";
 import { buildExample, copyExample, startExample, type ExampleCopy, type ExampleServer } from "../support/next-example.ts";
 import { cookieHeader, sessionIdOf, signedCookie } from "../adapters/web/fixture.ts";
 
 const secret = "next example secret";
-const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let admin: pg.Pool;
 let table: string;
@@ -215,7 +206,7 @@ describe("Server Actions", () => {
   describe("in Chromium (React calls the actions with fetch)", () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+      browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {
       await browser?.close();

@@ -8,7 +8,7 @@ import {
   type SessionManagerOptions,
   type UserSession,
 } from "../../src/index.ts";
-import { randomId } from "../support/database.ts";
+import { randomId, userColumnsOf } from "../support/database.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 let ctx: TestContext;
@@ -25,11 +25,7 @@ async function newManager(options: Partial<SessionManagerOptions> = {}) {
   return { sessions, table };
 }
 
-async function rowOf(table: string, id: string) {
-  return (
-    await ctx.admin.query(`SELECT user_id, user_agent, ip, created_at, last_active_at, expires_at FROM "${table}" WHERE id = $1`, [id])
-  ).rows[0];
-}
+const rowOf = (table: string, id: string) => userColumnsOf(ctx.admin, table, id);
 
 function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
   const start = ctx.counting.statements.length;

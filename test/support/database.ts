@@ -38,6 +38,12 @@ export async function storedRow(
   return rows[0];
 }
 
+/** The user and device columns of `id`'s row in `table` (user_id … expires_at), or undefined. */
+export async function userColumnsOf(pool: pg.Pool, table: string, id: string) {
+  return (await pool.query(`SELECT user_id, user_agent, ip, created_at, last_active_at, expires_at FROM "${table}" WHERE id = $1`, [id]))
+    .rows[0];
+}
+
 /** A real PrismaClient (this package's generated one) on the test database, or on `pool`. */
 export function newPrismaClient(connection: string | pg.Pool = testDatabaseUrl()) {
   return new PrismaClient({ adapter: new PrismaPg(typeof connection === "string" ? { connectionString: connection } : connection) });

@@ -7,6 +7,7 @@
 // payload, which the frameworks would then see as session data. The unit below is the same thing on the
 // same primitive — one `PostgresStore.transaction`, the row locked by `SELECT ... FOR UPDATE` for the life
 // of `fn`, written back only if it changed — on the adapter's key and payload format.
+import { withLockTimeout } from "../../store/lock-timeout.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { TransactionOptions } from "../../driver/driver.ts";
 import { ReadOnlyFieldError, SessionClosedError, SessionNotFoundError, SessionReentryError } from "../../errors/store-errors.ts";
@@ -258,29 +259,11 @@ export class LockedUnits<D extends object> {
   async #lock(tx: StoreTransaction, key: string): Promise<string | null> {
     const record = { id: key, serialized: null as string | null };
     try {
-      if (this.#lockTimeout === undefined) {
+      await withLockTimeout(tx, this.#lockTimeout, this.#store.joinsCallerTransaction, async () => {
         const start = this.#observer.lockStart();
         await tx.materialize(record);
         this.#observer.lockTaken(key, "lockedSession", start);
-        return record.serialized;
-      }
-      const [setting] = await tx.query<{ previous: string }>(
-        "SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $1, true)",
-        [`${this.#lockTimeout}ms`],
-      );
-      // Inside a caller's transaction, give its setting back as soon as the lock is held (or known not
-      // to exist), as SessionManager does.
-      const restore = () => tx.query("SELECT set_config('lock_timeout', $1, true)", [setting!.previous]);
-      const joined = this.#store.joinsCallerTransaction;
-      const start = this.#observer.lockStart();
-      try {
-        await tx.materialize(record);
-        this.#observer.lockTaken(key, "lockedSession", start);
-      } catch (error) {
-        if (joined && error instanceof SessionNotFoundError) await restore();
-        throw error;
-      }
-      if (joined) await restore();
+      });
       return record.serialized;
     } catch (error) {
       if (error instanceof SessionNotFoundError) throw new Missing();

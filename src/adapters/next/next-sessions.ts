@@ -101,11 +101,11 @@ export function createNextSessions<D extends object = SessionValues>(options: Ne
 
   // The cookie through `cookies()`. In a Server Action, `cookies()` also sees what the action set
   // before, so a session saved there is the one the page renders with afterwards.
-  const get = async (): Promise<WebSession<D>> => {
-    assertNodeRuntime();
-    // `cookies()` first: while `next build` prerenders a page, it stops the render there (the page is
-    // dynamic), before the sessions are made (from an environment the build may not have).
-    const store = await cookies();
+  type CookieStore = Awaited<ReturnType<typeof cookies>>;
+
+  // `cookies()` before this: while `next build` prerenders a page, it stops the render there (the page
+  // is dynamic), before the sessions are made (from an environment the build may not have).
+  const loadFrom = (store: CookieStore): Promise<WebSession<D>> => {
     const sessions = sessionsOf();
     const { name } = sessions.cookie;
     const value = store.get(name)?.value;
@@ -113,7 +113,12 @@ export function createNextSessions<D extends object = SessionValues>(options: Ne
     return sessions.load(value === undefined ? undefined : `${name}=${encodeURIComponent(value)}`);
   };
 
-  const setCookie = (store: Awaited<ReturnType<typeof cookies>>, header: string | undefined): void => {
+  const get = async (): Promise<WebSession<D>> => {
+    assertNodeRuntime();
+    return loadFrom(await cookies());
+  };
+
+  const setCookie = (store: CookieStore, header: string | undefined): void => {
     if (header === undefined) return;
     const { name, value, options: attributes } = parseSetCookie(header);
     store.set(name, value, attributes);
@@ -130,7 +135,6 @@ export function createNextSessions<D extends object = SessionValues>(options: Ne
     get,
     save,
     async lock<T>(fn: (session: WebSession<D>) => T | Promise<T>, transactionOptions?: TransactionOptions): Promise<T> {
-      assertNodeRuntime();
       const session = await get();
       const result = await sessionsOf().lock(session, fn, transactionOptions);
       await save(session);
@@ -139,7 +143,7 @@ export function createNextSessions<D extends object = SessionValues>(options: Ne
     async destroy(session?: WebSession<D>): Promise<void> {
       assertNodeRuntime();
       const store = await cookies();
-      const target = session ?? (await get());
+      const target = session ?? (await loadFrom(store));
       setCookie(store, await sessionsOf().destroy(target));
     },
     get sessions() {

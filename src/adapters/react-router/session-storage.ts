@@ -235,13 +235,8 @@ export function createPgSessionStorage<Data = SessionData, FlashData = Data>(
         }
       }
       const before = known.get(session);
-      if (
-        before !== undefined &&
-        engine.dataText(session.id, session.data as Record<string, unknown>) !==
-          engine.dataText(session.id, engine.dataOf(session.id, before.text))
-      ) {
+      if (before !== undefined && engine.dataChanged(session.id, session.data as Record<string, unknown>, before))
         throw unsaved(engine.store.tableName);
-      }
       locked.add(session);
       let asLocked: StoredState | undefined;
       try {

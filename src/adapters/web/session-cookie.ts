@@ -53,10 +53,10 @@ export interface SessionCookie {
 }
 
 /** express-session's default cookie name: the default here too, so the two apps share it as they are. */
-export const defaultCookieName = "connect.sid";
+const defaultCookieName = "connect.sid";
 
 /** Browsers keep a cookie at most 400 days (RFC 6265bis), whatever Max-Age says. */
-export const maxCookieSeconds = 400 * 24 * 3600;
+const maxCookieSeconds = 400 * 24 * 3600;
 
 /**
  * A lifetime (seconds) as the cookie can carry it, for a row that must end with its cookie: whole

@@ -3,6 +3,7 @@
 // the expiry in `expires_at`), through the same store methods, serializer, id hashing and statements.
 // What this adds: write avoidance per request instead of per process (a session remembers what it
 // read, see `StoredState`), and a row-locked unit of work on the adapter's rows.
+import { withLockTimeout } from "../../store/lock-timeout.ts";
 import { randomBytes } from "node:crypto";
 import { runOneRowWrite } from "../../coalescer/direct-rows.ts";
 import type { StoredRow } from "../../coalescer/session-rows.ts";
@@ -23,6 +24,7 @@ import {
   type PostgresStoreOptions,
 } from "../../store/store-options.ts";
 import { rowStatementsFor, type RowStatements } from "../../table/row-statements.ts";
+import { userStatementsFor } from "../../table/user-statements.ts";
 import {
   adapterOptionKeys,
   normalizeAdapterOptions,
@@ -177,7 +179,7 @@ export class SessionEngine {
     this.now = options.now ?? Date.now;
     const table = this.store.table;
     this.#statements = rowStatementsFor(table).one;
-    this.#lockStatement = `SELECT a_session, expires_at, created_at FROM ${table.sql} WHERE id = $1::bpchar FOR UPDATE`;
+    this.#lockStatement = userStatementsFor(table).lock;
     this.events = events ?? new SessionEventEmitter(options.logger);
     this.#observer = new Observer(eventSinkOf(this.events), observability, this.store, this.now);
     if (this.#options.pruneIntervalMs !== false) {
@@ -249,8 +251,13 @@ export class SessionEngine {
     return text;
   }
 
-  /** The app's data as `encode` would store it, without the cookie: to tell whether it changed. */
-  dataText(sid: string, data: Record<string, unknown>): string {
+  /** Whether `data` differs from the app's data in `stored` (express's `cookie` field aside). */
+  dataChanged(sid: string, data: Record<string, unknown>, stored: StoredState): boolean {
+    return this.#dataText(sid, data) !== this.#dataText(sid, this.dataOf(sid, stored.text));
+  }
+
+  // The app's data as `encode` would store it, without the cookie: to tell whether it changed.
+  #dataText(sid: string, data: Record<string, unknown>): string {
     return encode(this.#serializer, { ...data }, { sessionId: this.keyOf(sid) ?? "", table: this.store.tableName });
   }
 
@@ -345,16 +352,8 @@ export class SessionEngine {
     return result;
   }
 
-  async #lock(tx: StoreTransaction, key: string): Promise<StoredRow[]> {
-    if (this.#lockTimeout === undefined) return tx.query<StoredRow>(this.#lockStatement, [key]);
-    const [setting] = await tx.query<{ previous: string }>(
-      "SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $1, true)",
-      [`${this.#lockTimeout}ms`],
-    );
-    const rows = await tx.query<StoredRow>(this.#lockStatement, [key]);
-    // In a caller's transaction (a transaction client as `prisma`), give its setting back once the lock is held.
-    if (this.store.joinsCallerTransaction) await tx.query("SELECT set_config('lock_timeout', $1, true)", [setting!.previous]);
-    return rows;
+  #lock(tx: StoreTransaction, key: string): Promise<StoredRow[]> {
+    return withLockTimeout(tx, this.#lockTimeout, this.store.joinsCallerTransaction, () => tx.query<StoredRow>(this.#lockStatement, [key]));
   }
 
   /** Deletes expired rows in batches until none is left. @returns rows deleted */

@@ -182,17 +182,15 @@ export class WebSessions<D extends object = SessionValues> extends SessionEventE
     assertNodeRuntime();
     const sid = readSessionId(cookieHeaderOf(source), this.#cookie);
     const live = sid === undefined ? undefined : await this.#engine.read(sid);
-    if (live === undefined)
-      return this.#session({
-        id: generateWebSessionId(),
-        data: {},
-        stored: undefined,
-        isNew: true,
-        replaces: [],
-        cleared: false,
-        locked: false,
-      });
-    return this.#session({ id: sid!, data: live.data, stored: live.stored, isNew: false, replaces: [], cleared: false, locked: false });
+    return this.#session({
+      id: live === undefined ? generateWebSessionId() : sid!,
+      data: live?.data ?? {},
+      stored: live?.stored,
+      isNew: live === undefined,
+      replaces: [],
+      cleared: false,
+      locked: false,
+    });
   }
 
   /**
@@ -349,9 +347,7 @@ export class WebSessions<D extends object = SessionValues> extends SessionEventE
 
   #hasUnsavedChanges(state: SessionState): boolean {
     if (state.replaces.length > 0) return true;
-    if (state.stored === undefined) return false;
-    const stored = this.#engine.dataOf(state.id, state.stored.text);
-    return this.#engine.dataText(state.id, state.data) !== this.#engine.dataText(state.id, stored);
+    return state.stored !== undefined && this.#engine.dataChanged(state.id, state.data, state.stored);
   }
 
   #renew(state: SessionState): void {

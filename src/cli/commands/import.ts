@@ -1,4 +1,4 @@
-import cliProgress from "cli-progress";
+import { startProgress, type Progress } from "../progress.ts";
 import { PgSessionStore } from "../../adapters/express-session/pg-session-store.ts";
 import type { HashIdsOption } from "../../adapters/express-session/id-hasher.ts";
 import { importSessions } from "../../adapters/express-session/import-sessions.ts";
@@ -80,7 +80,7 @@ export function importCommand(settings: ImportSettings): Command {
     const stop = () => controller.abort();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
-    let bar: cliProgress.SingleBar | undefined;
+    let bar: Progress | undefined;
     let progress = { read: 0 };
     let summary: ImportSummary;
     try {
@@ -92,18 +92,11 @@ export function importCommand(settings: ImportSettings): Command {
         signal: controller.signal,
         now: clock,
         onStart: (total) => {
-          if (!process.stderr.isTTY || output.json) return;
-          bar = new cliProgress.SingleBar(
-            { stream: process.stderr, format: "importing [{bar}] {value}/{total}" },
-            cliProgress.Presets.shades_classic,
-          );
-          bar.start(total, 0);
+          bar = startProgress(output, "importing", total);
         },
         onProgress: (p) => {
           progress = p;
-          if (bar)
-            bar.update(Math.min(p.read, p.total)); // rows added meanwhile are read too
-          else output.line(`read ${p.read} of ${p.total}, ${options.dryRun ? "would import" : "imported"} ${p.imported}`);
+          bar?.update(p.read, () => `read ${p.read} of ${p.total}, ${options.dryRun ? "would import" : "imported"} ${p.imported}`);
         },
       });
     } catch (error) {

@@ -1,4 +1,4 @@
-import cliProgress from "cli-progress";
+import { startProgress } from "../progress.ts";
 import { adapterStatementsFor } from "../../table/adapter-statements.ts";
 import type { Command } from "../command-context.ts";
 import { operatorQueriesFor } from "../../table/operator-statements.ts";
@@ -11,23 +11,18 @@ export const prune: Command = async ({ store, output, options, now }) => {
     output.result({ expired, deleted: 0, dryRun: true }, () => `${expired} expired session(s) would be deleted (dry run)`);
     return;
   }
-  const bar =
-    process.stderr.isTTY && !output.json
-      ? new cliProgress.SingleBar({ stream: process.stderr, format: "pruning [{bar}] {value}/{total}" }, cliProgress.Presets.shades_classic)
-      : undefined;
-  bar?.start(expired, 0);
+  const progress = startProgress(output, "pruning", expired);
   const statement = adapterStatementsFor(store.table).prune;
   let deleted = 0;
   try {
     for (;;) {
       const batch = await store.execute(statement, [cutoff, options.batchSize]);
       deleted += batch;
-      if (bar) bar.update(deleted);
-      else if (batch > 0) output.line(`deleted ${deleted} of ${expired}`);
+      progress.update(deleted, () => (batch > 0 ? `deleted ${deleted} of ${expired}` : undefined));
       if (batch < options.batchSize) break;
     }
   } finally {
-    bar?.stop();
+    progress.stop();
   }
   output.result({ expired, deleted, dryRun: false }, () => `pruned ${deleted} expired session(s)`);
 };

@@ -1,4 +1,4 @@
-import cliProgress from "cli-progress";
+import { startProgress } from "../progress.ts";
 import { EncryptedPayloadError } from "../../serialization/encrypted-payload-error.ts";
 import { parseEncryptionKeys, resolveKeys } from "../../serialization/encryption-keys.ts";
 import { PayloadCipher } from "../../serialization/payload-cipher.ts";
@@ -130,14 +130,7 @@ export function rekey(settings: { keys: string | undefined; plaintext: boolean }
     };
 
     const [{ n: total } = { n: 0 }] = await store.query<{ n: number }>(sql.count, []);
-    const bar =
-      process.stderr.isTTY && !output.json
-        ? new cliProgress.SingleBar(
-            { stream: process.stderr, format: "rekeying [{bar}] {value}/{total}" },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
-    bar?.start(total, 0);
+    const progress = startProgress(output, "rekeying", total);
     const skipped: string[] = [];
     try {
       let after: string | null = null;
@@ -153,12 +146,11 @@ export function rekey(settings: { keys: string | undefined; plaintext: boolean }
           else tally(step);
         }
         if (toChange.length > 0) skipped.push(...(await rewrite(toChange)));
-        if (bar)
-          bar.update(Math.min(counts.checked, total)); // rows inserted meanwhile are checked too
-        else
-          output.line(
+        progress.update(
+          counts.checked,
+          () =>
             `checked ${counts.checked} of ${total}, ${options.dryRun ? "would re-encrypt" : "re-encrypted"} ${counts.rekeyed + counts.encrypted}`,
-          );
+        );
         if (rows.length < options.batchSize) break;
       }
       // Rows a unit of work held: once more now; those still held are counted, never waited for.
@@ -171,7 +163,7 @@ export function rekey(settings: { keys: string | undefined; plaintext: boolean }
         counts.gone += still.length - existing.length;
       }
     } finally {
-      bar?.stop();
+      progress.stop();
     }
 
     const summary: RekeySummary = {
