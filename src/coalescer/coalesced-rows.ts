@@ -1,16 +1,24 @@
 import DataLoader from "dataloader";
 import type { Queryable } from "../driver/driver.ts";
+import { sqlStateOf } from "../errors/map-database-error.ts";
+import { StoreClosedError, StoreUnavailableError, TransactionTimeoutError } from "../errors/store-errors.ts";
 import type { RowStatements } from "../table/row-statements.ts";
 import { runOneRowWrite } from "./direct-rows.ts";
 import { idsOf, shapeOf, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
-import { writeRounds } from "./write-rounds.ts";
+import { PerIdOrder, type OrderedWrite } from "./per-id-order.ts";
 
-interface PendingWrite {
-  op: RowWrite;
+interface PendingWrite extends OrderedWrite {
   resolve(changed: number): void;
   reject(error: unknown): void;
   /** A destroy of deleteRows(): told the ids it deleted (then `resolve` is not called). */
   deleted?: ((ids: string[]) => void) | undefined;
+}
+
+/** A batch statement's answer for one row. */
+interface BatchRow {
+  id: string;
+  skipped: boolean;
+  inserted?: boolean;
 }
 
 // When a batch goes out: at the end of this turn of the event loop (setImmediate), not at the end of
@@ -21,14 +29,32 @@ const atEndOfTurn = (flush: () => void) => void setImmediate(flush);
 
 const iso = (date: Date) => date.toISOString();
 
+// The payload text one batch statement carries at most, in UTF-16 code units: the driver builds each
+// array parameter as one string, and a few large sessions in one turn would otherwise exceed V8's
+// string limit and fail everyone's write with them. A larger write goes alone.
+const maxBatchText = 4 * 1024 * 1024;
+
+// Failures that are not any one caller's doing: retrying each write alone would only multiply the
+// load on a database that is down or overloaded. Each caller still gets an error of its own.
+const sharedFailures = [StoreUnavailableError, TransactionTimeoutError, StoreClosedError];
+
 /**
  * Concurrent calls coalesced: reads issued in one turn of the event loop go out as one
- * `WHERE id = ANY($1)`, writes as
- * one statement per kind and round (see write-rounds.ts), each of unnested arrays. Rows are matched to
- * callers by `id::text`, which is the id itself: stored ids never end in spaces (char(n) would drop
- * them), since the store refuses such ids before any call gets here. A batch of one uses
- * the single-row statement, so an idle app pays nothing. Every caller settles when its own statement
- * has committed; a failed statement fails only the callers in it, each with an error naming its id.
+ * `WHERE id = ANY($1)`, writes as one statement per kind and column set, each of unnested arrays. Rows
+ * are matched to callers by `id::text`, which is the id itself: stored ids never end in spaces (char(n)
+ * would drop them), since the store refuses such ids before any call gets here. A batch of one uses the
+ * single-row statement, so an idle app pays nothing.
+ *
+ * What one caller does never fails, stalls, reorders or undoes another's write:
+ * - a batch statement that fails is retried one write per statement, so only the caller at fault
+ *   fails, with an error of its own (values that cannot be stored are refused per caller before
+ *   batching, by the store);
+ * - a batch never waits on a row lock (see the skip-locked statements): rows another transaction
+ *   holds are written alone afterwards, and rows are locked in key order, so two servers' batches
+ *   cannot deadlock;
+ * - the writes of one id run one at a time in the order they were issued (per-id-order.ts), so a save
+ *   never overtakes an earlier one nor a destroy, and at most one statement of this process waits on
+ *   a given row.
  */
 export class CoalescedRows implements SessionRows {
   readonly #db: Queryable;
@@ -36,7 +62,11 @@ export class CoalescedRows implements SessionRows {
   readonly #mapError: (error: unknown, sessionId: string) => unknown;
   readonly #maxBatch: number;
   readonly #reads: DataLoader<string, StoredRow | undefined>;
+  readonly #order = new PerIdOrder<PendingWrite>((write) => this.#queue(write));
   #writes: PendingWrite[] = [];
+  // False once the database refused FOR UPDATE in a statement on several rows (Citus, on a table
+  // distributed over shards): batches then take the plain statements, which wait on locked rows.
+  #skipLocked = true;
   // Telemetry's `session.batch.size` of each layer on this store, with where each records (see
   // observeBatches). Empty but for layers with telemetry on.
   readonly #batchObservers = new Map<(statement: string, size: number) => void, unknown>();
@@ -58,11 +88,11 @@ export class CoalescedRows implements SessionRows {
   }
 
   write(op: RowWrite): Promise<number> {
-    return new Promise((resolve, reject) => this.#queue({ op, resolve, reject }));
+    return new Promise((resolve, reject) => this.#order.issue({ op, resolve, reject }));
   }
 
   deleteRows(ids: readonly string[]): Promise<string[]> {
-    return new Promise((deleted, reject) => this.#queue({ op: { kind: "destroy", ids }, resolve: () => undefined, reject, deleted }));
+    return new Promise((deleted, reject) => this.#order.issue({ op: { kind: "destroy", ids }, resolve: () => undefined, reject, deleted }));
   }
 
   /**
@@ -77,7 +107,7 @@ export class CoalescedRows implements SessionRows {
   }
 
   #queue(write: PendingWrite): void {
-    if (this.#writes.length === 0) atEndOfTurn(() => void this.#flushWrites());
+    if (this.#writes.length === 0) atEndOfTurn(() => this.#flushWrites());
     this.#writes.push(write);
   }
 
@@ -100,58 +130,121 @@ export class CoalescedRows implements SessionRows {
     return ids.map((id) => byKey.get(id));
   }
 
-  async #flushWrites(): Promise<void> {
+  // Every id occurs at most once among the writes queued (PerIdOrder holds back a later write of an id
+  // until the earlier one has settled), so the statements of one flush run side by side.
+  #flushWrites(): void {
     const writes = this.#writes;
     this.#writes = [];
-    for (const round of writeRounds(writes)) {
-      // One statement per kind and column set: writes that set different columns cannot share one.
-      const byKind = new Map<string, PendingWrite[]>();
-      for (const write of round) {
-        const key = `${write.op.kind}:${shapeOf(write.op)}`;
-        const group = byKind.get(key);
-        if (group === undefined) byKind.set(key, [write]);
-        else group.push(write);
-      }
-      const statements: Array<Promise<void>> = [];
-      for (const group of byKind.values()) {
-        for (let start = 0; start < group.length; start += this.#maxBatch) {
-          statements.push(this.#writeGroup(group.slice(start, start + this.#maxBatch)));
+    // One statement per kind and column set: writes that set different columns cannot share one.
+    const byKind = new Map<string, PendingWrite[]>();
+    for (const write of writes) {
+      const key = `${write.op.kind}:${shapeOf(write.op)}`;
+      const group = byKind.get(key);
+      if (group === undefined) byKind.set(key, [write]);
+      else group.push(write);
+    }
+    for (const group of byKind.values()) {
+      let batch: PendingWrite[] = [];
+      let text = 0;
+      for (const write of group) {
+        const size = "text" in write.op ? write.op.text.length : 0;
+        if (size > maxBatchText) {
+          void this.#writeGroup([write]);
+          continue;
         }
+        if (batch.length === this.#maxBatch || text + size > maxBatchText) {
+          void this.#writeGroup(batch);
+          batch = [];
+          text = 0;
+        }
+        batch.push(write);
+        text += size;
       }
-      await Promise.all(statements);
+      if (batch.length > 0) void this.#writeGroup(batch);
     }
   }
 
   // One statement for writes of one kind to distinct ids; never rejects (its callers do).
   async #writeGroup(group: PendingWrite[]): Promise<void> {
+    if (this.#batchObservers.size > 0) this.#observeBatch(group[0]!.op.kind, group.length);
+    if (group.length === 1 && group[0]!.deleted === undefined) return this.#writeAlone(group[0]!);
+    let rows: BatchRow[];
+    const skipLocked = this.#skipLocked;
     try {
-      if (this.#batchObservers.size > 0) this.#observeBatch(group[0]!.op.kind, group.length);
-      if (group.length === 1 && group[0]!.deleted === undefined) {
-        group[0]!.resolve(await runOneRowWrite(this.#db, this.#statements.one, group[0]!.op));
-        return;
-      }
-      const [sql, values] = this.#manyRowWrite(group.map((write) => write.op));
-      const rows = await this.#db.query<{ id: string; inserted?: boolean }>(sql, values);
-      if (group[0]!.op.kind === "upsert") {
-        // Every upsert writes its row; RETURNING tells which rows it inserted.
-        const inserted = new Set(rows.filter((row) => row.inserted === true).map((row) => row.id));
-        for (const { op, resolve } of group) resolve(inserted.has(idsOf(op)[0]!) ? 1 : 0);
-        return;
-      }
-      const changed = new Set(rows.map((row) => row.id));
-      for (const { op, resolve, deleted } of group) {
-        const ids = idsOf(op).filter((id) => changed.has(id));
-        if (deleted === undefined) resolve(ids.length);
-        else deleted(ids);
-      }
+      const [sql, values] = this.#manyRowWrite(group.map((write) => write.op), skipLocked);
+      rows = (await this.#db.query<BatchRow>(sql, values)).map((row) => (skipLocked ? row : { ...row, skipped: false }));
     } catch (error) {
-      for (const { op, reject } of group) reject(this.#mapError(error, idsOf(op)[0]!));
+      return this.#isolate(group, error, skipLocked);
+    }
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    for (const write of group) {
+      const ids = idsOf(write.op);
+      // A row another transaction holds: written alone, where waiting for it delays only this caller.
+      if (ids.some((id) => byId.get(id)?.skipped === true)) {
+        void this.#writeAlone(write, ids.filter((id) => byId.get(id)?.skipped === false));
+        continue;
+      }
+      if (write.op.kind === "upsert") {
+        // Every upsert writes its row; RETURNING tells which rows it inserted.
+        this.#settle(write, byId.get(write.op.id)?.inserted === true ? 1 : 0);
+        continue;
+      }
+      this.#settle(
+        write,
+        ids.filter((id) => byId.has(id)),
+      );
     }
   }
 
-  // Every op here has the kind and shape of the first (see #flushWrites).
-  #manyRowWrite(ops: RowWrite[]): [string, unknown[]] {
-    const many = this.#statements.many;
+  // A batch statement failed: nothing of it was written (one statement is one transaction). Unless the
+  // failure is nobody's doing, each write is retried alone, so that only the caller at fault fails.
+  async #isolate(group: PendingWrite[], error: unknown, skipLocked: boolean): Promise<void> {
+    if (skipLocked && sqlStateOf(error) === "0A000") this.#skipLocked = false;
+    const mapped = this.#mapError(error, idsOf(group[0]!.op)[0]!);
+    if (sharedFailures.some((kind) => mapped instanceof kind)) {
+      for (const write of group) this.#fail(write, this.#mapError(error, idsOf(write.op)[0]!));
+      return;
+    }
+    await Promise.all(group.map((write) => this.#writeAlone(write)));
+  }
+
+  // One write in its own statement (the single-row form, which waits on a held row lock); `done`: ids
+  // of a destroy that a batch already deleted.
+  async #writeAlone(write: PendingWrite, done: readonly string[] = []): Promise<void> {
+    const { op } = write;
+    try {
+      if (write.deleted === undefined) {
+        const changed = await runOneRowWrite(this.#db, this.#statements.one, op);
+        this.#settle(write, op.kind === "destroy" ? changed + done.length : changed);
+        return;
+      }
+      const rest = idsOf(op).filter((id) => !done.includes(id));
+      const rows = await this.#db.query<{ id: string }>(this.#statements.many.destroy, [rest]);
+      this.#settle(write, [...done, ...rows.map((row) => row.id)]);
+    } catch (error) {
+      this.#fail(write, this.#mapError(error, idsOf(op)[0]!));
+    }
+  }
+
+  // `result`: rows changed (or, for an upsert, inserted), or the ids a destroy deleted.
+  #settle(write: PendingWrite, result: number | string[]): void {
+    this.#order.settled(write);
+    if (typeof result === "number") write.resolve(result);
+    else if (write.deleted === undefined) write.resolve(result.length);
+    else write.deleted(result);
+  }
+
+  #fail(write: PendingWrite, error: unknown): void {
+    this.#order.settled(write);
+    write.reject(error);
+  }
+
+  // Every op here has the kind and shape of the first (see #flushWrites). Rows go in key order, so
+  // that the rows a statement inserts (and waits on, when another transaction inserts the same id) are
+  // taken in one order by every server.
+  #manyRowWrite(unsorted: RowWrite[], skipLocked: boolean): [string, unknown[]] {
+    const many = skipLocked ? this.#statements.skipLocked : this.#statements.many;
+    const ops = unsorted.length > 1 ? [...unsorted].sort(byFirstId) : unsorted;
     const first = ops[0]!;
     switch (first.kind) {
       case "upsert":
@@ -185,4 +278,10 @@ export class CoalescedRows implements SessionRows {
         return [many.destroy, [ops.flatMap(idsOf)]];
     }
   }
+}
+
+function byFirstId(a: RowWrite, b: RowWrite): number {
+  const x = idsOf(a)[0]!;
+  const y = idsOf(b)[0]!;
+  return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -2,12 +2,15 @@ import type { Queryable } from "../driver/driver.ts";
 import type { RowStatements } from "../table/row-statements.ts";
 import { shapeOf, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
 
+// Times as ISO text, as the batch statements bind them: one instant on every path and driver.
+const iso = (date: Date) => date.toISOString();
+
 /** The values of an upsert or update, for its shape: id, text, expiry[, time[, user id, user agent, ip]]. */
 function rowWriteValues(op: RowWrite & { kind: "upsert" | "update" }): unknown[] {
   const { track } = op;
-  if (track === undefined) return [op.id, op.text, op.expiresAt];
-  if (track.owner === undefined) return [op.id, op.text, op.expiresAt, track.at];
-  return [op.id, op.text, op.expiresAt, track.at, track.owner.userId, track.owner.userAgent, track.owner.ip];
+  if (track === undefined) return [op.id, op.text, iso(op.expiresAt)];
+  if (track.owner === undefined) return [op.id, op.text, iso(op.expiresAt), iso(track.at)];
+  return [op.id, op.text, iso(op.expiresAt), iso(track.at), track.owner.userId, track.owner.userAgent, track.owner.ip];
 }
 
 /** The single-row statement and values of a write. */
@@ -17,7 +20,7 @@ function oneRowWrite(statements: RowStatements["one"], op: RowWrite): [string, u
     case "update":
       return [statements[op.kind][shapeOf(op)], rowWriteValues(op)];
     case "touch":
-      return [statements.touch[op.track === true ? "tracked" : "plain"], [op.id, op.now, op.expiresAt, op.staleBefore]];
+      return [statements.touch[op.track === true ? "tracked" : "plain"], [op.id, iso(op.now), iso(op.expiresAt), iso(op.staleBefore)]];
     case "destroy":
       return [statements.destroy, [op.ids]];
   }

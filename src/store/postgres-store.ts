@@ -15,6 +15,7 @@ import {
   type PostgresStoreOptions,
 } from "./store-options.ts";
 import { StoreTransaction, type StoreContext } from "./store-transaction.ts";
+import { storableWrite } from "./storable-write.ts";
 import type { TableName } from "../table/table-name.ts";
 import { tableIdentityStatement } from "../table/identity-statement.ts";
 import { rowStatementsFor } from "../table/row-statements.ts";
@@ -187,7 +188,7 @@ export class PostgresStore {
     this.#assertOpen();
     if (op.kind === "destroy") for (const id of op.ids) this.assertStorableId(id);
     else this.assertStorableId(op.id);
-    return this.#rows.write(op);
+    return this.#rows.write(storableWrite(op));
   }
 
   /**

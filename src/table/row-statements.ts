@@ -122,6 +122,70 @@ export function rowStatementsFor(table: TableName) {
       },
       destroy: `DELETE FROM ${t} WHERE id = ANY($1::bpchar[]) RETURNING id::text AS id`,
     },
+    skipLocked: skipLockedStatementsFor(t, manyColumns, upsertTail, manyTouchFromWhere),
+  };
+}
+
+/**
+ * The many-row writes in a form that never waits on a row lock another transaction holds (a unit of
+ * work's, a Perl app's, psql's): `l` locks the batch's rows in key order with SKIP LOCKED, the write
+ * changes only rows in `l`, and the result also names the rows it skipped (`skipped`: visible but held
+ * by someone else), which the coalescer then writes one by one. One statement still, no waiting, so no
+ * deadlock between batches of two servers and no batch stalled behind one user's lock. Each returns
+ * `id`, `skipped` and, for an upsert, `inserted`. Citus refuses FOR UPDATE in a statement on several
+ * shards: there the coalescer goes back to the plain form (see coalesced-rows.ts).
+ */
+function skipLockedStatementsFor(
+  t: string,
+  columns: Record<keyof ShapedStatements, { types: string; names: string }>,
+  upsertTail: (shape: keyof ShapedStatements) => string,
+  touchFromWhere: string,
+) {
+  const locked = `l AS (SELECT id FROM ${t} WHERE id = ANY($1::bpchar[]) ORDER BY id FOR UPDATE SKIP LOCKED)`;
+  const heldElsewhere = `SELECT id FROM ${t} WHERE id = ANY($1::bpchar[]) AND id NOT IN (SELECT id FROM l)`;
+  // Rows the write changed, then rows it left because another transaction holds them.
+  const changedOrSkipped = (write: string) =>
+    `WITH ${locked}, w AS (${write}) SELECT id::text AS id, false AS skipped FROM w UNION ALL SELECT id::text, true FROM (${heldElsewhere}) AS h`;
+  const onLocked = "AND t.id IN (SELECT id FROM l) RETURNING t.id";
+  const update = (set: string, shape: keyof ShapedStatements) =>
+    changedOrSkipped(`UPDATE ${t} AS t SET ${set} FROM unnest(${columns[shape].types}) AS v(${columns[shape].names}) WHERE t.id = v.id ${onLocked}`);
+  const upsert = (insert: string, shape: keyof ShapedStatements) =>
+    `WITH ${locked}, h AS (${heldElsewhere}), ` +
+    `w AS (${insert} FROM unnest(${columns[shape].types}) AS v(${columns[shape].names}) WHERE v.id NOT IN (SELECT id FROM h) ` +
+    `${upsertTail(shape)} RETURNING s.id, (s.xmax = 0) AS inserted) ` +
+    "SELECT id::text AS id, inserted, false AS skipped FROM w UNION ALL SELECT id::text, false, true FROM h";
+  // The touch's own conditions, with the lock's: a row held elsewhere is skipped, not left unwritten.
+  const touchWhere = touchFromWhere.replace(" RETURNING t.id::text AS id", ` ${onLocked}`);
+  const tracked = "created_at = coalesce(t.created_at, v.at), last_active_at = v.at";
+  return {
+    upsert: {
+      plain: upsert(`INSERT INTO ${t} AS s (id, a_session, expires_at) SELECT v.id, v.a_session, v.expires_at`, "plain"),
+      tracked: upsert(
+        `INSERT INTO ${t} AS s (id, a_session, expires_at, created_at, last_active_at) SELECT v.id, v.a_session, v.expires_at, v.at, v.at`,
+        "tracked",
+      ),
+      owned: upsert(
+        `INSERT INTO ${t} AS s (id, a_session, expires_at, created_at, last_active_at, user_id, user_agent, ip) ` +
+          "SELECT v.id, v.a_session, v.expires_at, v.at, v.at, v.user_id, v.user_agent, v.ip",
+        "owned",
+      ),
+    } satisfies ShapedStatements,
+    update: {
+      plain: update("a_session = v.a_session, expires_at = v.expires_at", "plain"),
+      tracked: update(`a_session = v.a_session, expires_at = v.expires_at, ${tracked}`, "tracked"),
+      owned: update(
+        `a_session = v.a_session, expires_at = v.expires_at, ${tracked}, ` +
+          "user_id = v.user_id, user_agent = coalesce(v.user_agent, t.user_agent), ip = coalesce(v.ip, t.ip)",
+        "owned",
+      ),
+    } satisfies ShapedStatements,
+    touch: {
+      plain: changedOrSkipped(`UPDATE ${t} AS t SET expires_at = v.expires_at ${touchWhere}`),
+      tracked: changedOrSkipped(
+        `UPDATE ${t} AS t SET expires_at = v.expires_at, created_at = coalesce(t.created_at, v.now), last_active_at = v.now ${touchWhere}`,
+      ),
+    },
+    destroy: changedOrSkipped(`DELETE FROM ${t} AS t WHERE true ${onLocked}`),
   };
 }
 

@@ -17,8 +17,15 @@ export const live = (now: string, cutoff: string) =>
   `(expires_at IS NULL OR expires_at > ${now}::timestamptz) AND ` +
   `(${cutoff}::timestamptz IS NULL OR created_at IS NULL OR created_at > ${cutoff}::timestamptz)`;
 
-/** The part of superjson's text (`{"json":...}`) at a path, or NULL for a row that is not superjson. */
-const jsonAt = (path: string) => `(CASE WHEN left(a_session, 8) = '{"json":' THEN a_session::jsonb #>> ${path}::text[] END)`;
+/**
+ * The part of superjson's text (`{"json":...}`) at a path, or NULL for a row that is not superjson or
+ * that jsonb cannot read: a string escaped as `\u0000` or as half a surrogate pair (which the store
+ * refuses to write, but an older version, an import or another program may have stored). Without that
+ * guard one such row fails every search of the table, and every write of a row with an index on this
+ * expression. Keep it the same as the README's index.
+ */
+const jsonAt = (path: string) =>
+  `(CASE WHEN left(a_session, 8) = '{"json":' AND a_session !~ '(^|[^\\\\])(\\\\\\\\)*\\\\u(0000|[dD][89a-fA-F])' THEN a_session::jsonb #>> ${path}::text[] END)`;
 
 /**
  * The statements on a user's sessions and the activity columns (the third migration's): every

@@ -39,6 +39,7 @@ import { checkObservability, Observer } from "../../observability/observer.ts";
 import { registerAdapterInternals } from "./adapter-internals.ts";
 import { runPrune } from "../../observability/prune-run.ts";
 import type { SessionEventListener, SessionEventName } from "../../observability/session-events.ts";
+import { storableTime } from "../../table/storable-time.ts";
 
 // express-session's Store when it is installed (its `regenerate`, `load` and `createSession` are then
 // inherited); a plain EventEmitter for @fastify/session users who do not have it. Typed structurally
@@ -356,7 +357,7 @@ export class PgSessionStore extends StoreBase {
     // A session this process saw live is updated, not upserted: if it is gone (destroyed elsewhere, e.g.
     // a logout in another tab or a revoke of all the user's sessions), it stays gone instead of being
     // resurrected by a late request.
-    const write = { id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now), owner: this.#ownerOf(session) } };
+    const write = { id: key, text, expiresAt: storableTime(expiresAt), track: { at: new Date(now), owner: this.#ownerOf(session) } };
     if (known === undefined) {
       // Not seen live by this process: a new session's first save, or one another server (or a write
       // cache eviction) left us unaware of. The upsert's RETURNING tells which: `created` only for an insert.
@@ -381,13 +382,13 @@ export class PgSessionStore extends StoreBase {
       withinTouchAfter(this.#options.touchAfter, known.read.expiresAt, expiresAt, now)
     )
       return this.#observer.writeSkipped(key, "touch", "unchanged");
-    const staleBefore = new Date(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now));
+    const staleBefore = storableTime(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now), "touchAfter window");
     // The touch moves last_active_at with the expiry: only when it writes the row anyway.
     const touched = await this.store.writeRow({
       kind: "touch",
       id: key,
       now: new Date(now),
-      expiresAt: new Date(expiresAt),
+      expiresAt: storableTime(expiresAt),
       staleBefore,
       track: true,
     });

@@ -44,6 +44,7 @@ import { runPrune } from "../../observability/prune-run.ts";
 import type { DestroyReason } from "../../observability/session-events.ts";
 import type { ReadThrough } from "../../migration/read-through.ts";
 import { readThroughOf } from "../express-session/migration-target.ts";
+import { storableTime } from "../../table/storable-time.ts";
 
 /**
  * The storage options of every web entry: PgSessionStore's (the same meaning and defaults, so a web
@@ -288,7 +289,7 @@ export class SessionEngine {
     }
     if (known === "new") {
       // `created` only when the upsert inserted the row (its RETURNING tells): not for a row already there.
-      if ((await this.store.writeRow({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now) } })) > 0)
+      if ((await this.store.writeRow({ kind: "upsert", id: key, text, expiresAt: storableTime(expiresAt), track: { at: new Date(now) } })) > 0)
         this.#observer.created(key);
       return { text, expiresAt };
     }
@@ -297,11 +298,11 @@ export class SessionEngine {
         this.#observer.writeSkipped(key, "save", "unchanged");
         return known;
       }
-      const staleBefore = new Date(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now));
-      await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: new Date(expiresAt), staleBefore, track: true });
+      const staleBefore = storableTime(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now), "touchAfter window");
+      await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: storableTime(expiresAt), staleBefore, track: true });
       return { text, expiresAt };
     }
-    const update = { kind: "update", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(now) } } as const;
+    const update = { kind: "update", id: key, text, expiresAt: storableTime(expiresAt), track: { at: new Date(now) } } as const;
     if ((await this.store.writeRow(update)) === 0) {
       // The row went away meanwhile (destroyed elsewhere): it stays gone.
       this.#observer.writeSkipped(key, "save", "gone");
@@ -381,10 +382,10 @@ export class SessionEngine {
       row,
       // created_at (once) and last_active_at move with every write, as PgSessionStore's do.
       update: (sid, text, expiresAt) =>
-        run({ kind: "update", id: this.#keyOrThrow(sid), text, expiresAt: new Date(expiresAt), track: { at: new Date(this.now()) } }),
+        run({ kind: "update", id: this.#keyOrThrow(sid), text, expiresAt: storableTime(expiresAt), track: { at: new Date(this.now()) } }),
       create: async (sid, text, expiresAt) => {
         const key = this.#keyOrThrow(sid);
-        if ((await run({ kind: "upsert", id: key, text, expiresAt: new Date(expiresAt), track: { at: new Date(this.now()) } })) > 0)
+        if ((await run({ kind: "upsert", id: key, text, expiresAt: storableTime(expiresAt), track: { at: new Date(this.now()) } })) > 0)
           committed.push(() => this.#observer.created(key));
       },
       remove: async (sid, reason = "destroy") => {
@@ -412,7 +413,7 @@ export class SessionEngine {
     const key = this.keyOf(sid);
     if (key !== undefined) return key;
     if (this.#hash === undefined) this.store.assertStorableId(sid); // throws, with the store's message
-    throw new InvalidSessionIdError(`Invalid session ID: ${JSON.stringify(sid)}`, { table: this.store.tableName });
+    throw new InvalidSessionIdError(`Invalid session ID: ${JSON.stringify(sid)}`, { sessionId: sid, table: this.store.tableName });
   }
 }
 
