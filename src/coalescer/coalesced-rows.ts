@@ -171,7 +171,10 @@ export class CoalescedRows implements SessionRows {
     let rows: BatchRow[];
     const skipLocked = this.#skipLocked;
     try {
-      const [sql, values] = this.#manyRowWrite(group.map((write) => write.op), skipLocked);
+      const [sql, values] = this.#manyRowWrite(
+        group.map((write) => write.op),
+        skipLocked,
+      );
       rows = (await this.#db.query<BatchRow>(sql, values)).map((row) => (skipLocked ? row : { ...row, skipped: false }));
     } catch (error) {
       return this.#isolate(group, error, skipLocked);
@@ -181,7 +184,10 @@ export class CoalescedRows implements SessionRows {
       const ids = idsOf(write.op);
       // A row another transaction holds: written alone, where waiting for it delays only this caller.
       if (ids.some((id) => byId.get(id)?.skipped === true)) {
-        void this.#writeAlone(write, ids.filter((id) => byId.get(id)?.skipped === false));
+        void this.#writeAlone(
+          write,
+          ids.filter((id) => byId.get(id)?.skipped === false),
+        );
         continue;
       }
       if (write.op.kind === "upsert") {

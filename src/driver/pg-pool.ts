@@ -43,4 +43,12 @@ export interface PoolOptions {
   connectionTimeoutMillis?: number;
   /** Close a connection idle this long, in ms. @default 10000 */
   idleTimeoutMillis?: number;
+  /**
+   * PostgreSQL's `lock_timeout` on every connection, in ms (0 = wait forever): a statement waiting
+   * longer for a row lock fails with LockTimeoutError, so a lock held elsewhere (psql, a Perl app, a
+   * stuck unit) cannot hold a pooled connection indefinitely. A unit's `lockTimeout` overrides it. @default 5000
+   */
+  lockTimeoutMillis?: number;
+  /** PostgreSQL's `statement_timeout` on every connection, in ms (0 = none): TransactionTimeoutError past it. @default 30000 */
+  statementTimeoutMillis?: number;
 }

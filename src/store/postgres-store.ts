@@ -4,7 +4,7 @@ import { SessionNotFoundError, StoreClosedError } from "../errors/store-errors.t
 import { CoalescedRows } from "../coalescer/coalesced-rows.ts";
 import { DirectRows } from "../coalescer/direct-rows.ts";
 import type { RowWrite, SessionRows, StoredRow } from "../coalescer/session-rows.ts";
-import type { Driver, Queryable, TransactionOptions } from "../driver/driver.ts";
+import { transactionDefaults, type Driver, type Queryable, type TransactionOptions } from "../driver/driver.ts";
 import { openDriver } from "../driver/open-driver.ts";
 import { assertStorableId, assertStorablePayload, type SessionRecord } from "./session-record.ts";
 import { statementsFor } from "../table/contract-statements.ts";
@@ -16,6 +16,7 @@ import {
 } from "./store-options.ts";
 import { StoreTransaction, type StoreContext } from "./store-transaction.ts";
 import { storableWrite } from "./storable-write.ts";
+import { withinDeadline } from "./unit-deadline.ts";
 import type { TableName } from "../table/table-name.ts";
 import { tableIdentityStatement } from "../table/identity-statement.ts";
 import { rowStatementsFor } from "../table/row-statements.ts";
@@ -104,15 +105,17 @@ export class PostgresStore {
     const driver = this.#driver;
     if (driver.joinsCallerTransaction) return fn(new StoreTransaction(driver, this.#context));
     const commit = this.#options.commit;
+    const settings = { ...this.#options.transaction, ...options };
+    const timeout = settings.timeout ?? transactionDefaults.timeout;
     try {
-      return await driver.transaction(
-        async (tx: Queryable) => {
-          const result = await fn(new StoreTransaction(tx, this.#context));
-          if (!commit) throw new Rollback(result);
-          return result;
-        },
-        { ...this.#options.transaction, ...options },
-      );
+      return await driver.transaction(async (tx: Queryable) => {
+        const unit = withinDeadline(fn(new StoreTransaction(tx, this.#context)), timeout);
+        // The driver may have given up on the transaction at the same deadline and no longer await it.
+        unit.catch(() => undefined);
+        const result = await unit;
+        if (!commit) throw new Rollback(result);
+        return result;
+      }, settings);
     } catch (error) {
       if (error instanceof Rollback) return error.result as T;
       throw mapDatabaseError(error, { table: this.#context.table.name });

@@ -148,7 +148,9 @@ function skipLockedStatementsFor(
     `WITH ${locked}, w AS (${write}) SELECT id::text AS id, false AS skipped FROM w UNION ALL SELECT id::text, true FROM (${heldElsewhere}) AS h`;
   const onLocked = "AND t.id IN (SELECT id FROM l) RETURNING t.id";
   const update = (set: string, shape: keyof ShapedStatements) =>
-    changedOrSkipped(`UPDATE ${t} AS t SET ${set} FROM unnest(${columns[shape].types}) AS v(${columns[shape].names}) WHERE t.id = v.id ${onLocked}`);
+    changedOrSkipped(
+      `UPDATE ${t} AS t SET ${set} FROM unnest(${columns[shape].types}) AS v(${columns[shape].names}) WHERE t.id = v.id ${onLocked}`,
+    );
   const upsert = (insert: string, shape: keyof ShapedStatements) =>
     `WITH ${locked}, h AS (${heldElsewhere}), ` +
     `w AS (${insert} FROM unnest(${columns[shape].types}) AS v(${columns[shape].names}) WHERE v.id NOT IN (SELECT id FROM h) ` +

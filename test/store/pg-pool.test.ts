@@ -55,6 +55,7 @@ test("a unit of work that never ends loses its lock at `timeout`: the connection
     locked.resolve();
     await new Promise(() => undefined); // a callback that hangs forever
   });
+  const outcome = stuck.catch((error: unknown) => error);
   await locked.promise;
   const other = new PostgresStore({ datasourceUrl: ctx.url, timeout: 10_000 });
   try {
@@ -64,5 +65,6 @@ test("a unit of work that never ends loses its lock at `timeout`: the connection
   } finally {
     await other.close();
   }
-  void stuck.catch(() => undefined);
+  // Its caller is not left waiting forever either.
+  expect(await outcome).toBeInstanceOf(TransactionTimeoutError);
 });

@@ -397,13 +397,26 @@ export class PgSessionStore extends StoreBase {
 
   async #destroy(sid: string): Promise<void> {
     const key = this.#key(sid);
+    const hashedToo = this.#hash !== undefined && this.#fitsIdColumn(sid);
+    const before = [this.#cache.peek(key), hashedToo ? this.#cache.peek(sid) : undefined] as const;
+    try {
+      await this.#deleteRows(sid, key, hashedToo);
+    } catch (error) {
+      // Nothing was deleted: the session is as it was, so its next save writes as before (not skipped as gone).
+      this.#cache.restore(key, before[0]);
+      if (hashedToo) this.#cache.restore(sid, before[1]);
+      throw error;
+    }
+  }
+
+  async #deleteRows(sid: string, key: string, hashedToo: boolean): Promise<void> {
     // Remembered as gone, not forgotten: a request of this session still in flight must not upsert it back.
     this.#cache.rememberGone(key);
     // Its copy in the old store's table goes too, or the next get would move it in again: first, so
     // that a read moving it in meanwhile has committed before the delete below (see ReadThrough).
     if (this.#readThrough !== undefined) await this.#readThrough.forget([sid]);
     // Hashed, `sid` may also be a key that ids() or all() listed; one statement deletes either row.
-    if (this.#hash !== undefined && this.#fitsIdColumn(sid)) {
+    if (hashedToo) {
       this.#cache.rememberGone(sid);
       if (!this.#observer.watches("destroyed")) return void (await this.store.writeRow({ kind: "destroy", ids: [key, sid] }));
       // Observed: still one statement, whose RETURNING tells which of the two rows it deleted.

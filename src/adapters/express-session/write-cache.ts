@@ -5,7 +5,7 @@ import { hash } from "node:crypto";
  * bytes whatever the session's size (10,000 entries of 1 KB sessions: about 1 MB, not 10).
  */
 export function payloadDigest(text: string): string {
-  return hash("sha1", text, "base64");
+  return hash("sha256", text, "base64");
 }
 
 /**
@@ -69,6 +69,17 @@ export class WriteCache {
   /** A `get` found no live row: a session seen live is gone; of one never seen, nothing is kept. */
   notFound(key: string): void {
     if (this.#entries.has(key)) this.rememberGone(key);
+  }
+
+  /** What is remembered of `key`, without counting as a use (for {@link restore}). */
+  peek(key: string): KnownRow | undefined {
+    return this.#entries.get(key);
+  }
+
+  /** Puts back what {@link peek} returned: a destroy that failed leaves the session as it was, not gone. */
+  restore(key: string, entry: KnownRow | undefined): void {
+    if (entry === undefined) this.#entries.delete(key);
+    else this.#remember(key, entry);
   }
 
   clear(): void {

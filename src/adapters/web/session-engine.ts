@@ -289,7 +289,9 @@ export class SessionEngine {
     }
     if (known === "new") {
       // `created` only when the upsert inserted the row (its RETURNING tells): not for a row already there.
-      if ((await this.store.writeRow({ kind: "upsert", id: key, text, expiresAt: storableTime(expiresAt), track: { at: new Date(now) } })) > 0)
+      if (
+        (await this.store.writeRow({ kind: "upsert", id: key, text, expiresAt: storableTime(expiresAt), track: { at: new Date(now) } })) > 0
+      )
         this.#observer.created(key);
       return { text, expiresAt };
     }
@@ -299,7 +301,14 @@ export class SessionEngine {
         return known;
       }
       const staleBefore = storableTime(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now), "touchAfter window");
-      await this.store.writeRow({ kind: "touch", id: key, now: new Date(now), expiresAt: storableTime(expiresAt), staleBefore, track: true });
+      await this.store.writeRow({
+        kind: "touch",
+        id: key,
+        now: new Date(now),
+        expiresAt: storableTime(expiresAt),
+        staleBefore,
+        track: true,
+      });
       return { text, expiresAt };
     }
     const update = { kind: "update", id: key, text, expiresAt: storableTime(expiresAt), track: { at: new Date(now) } } as const;
