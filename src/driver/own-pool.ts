@@ -36,10 +36,11 @@ export function openOwnPool(options: OwnPoolOptions): PgPool {
     max: options.pool?.max ?? 10,
     connectionTimeoutMillis: options.pool?.connectionTimeoutMillis ?? 5000,
     idleTimeoutMillis: options.pool?.idleTimeoutMillis ?? 10_000,
-    // Bounded waits on the server (see PoolOptions), and TCP keepalive so that a database that went
-    // silent (a failover, a dropped route) is noticed by the socket, not only by the next statement.
-    lock_timeout: options.pool?.lockTimeoutMillis ?? 5000,
-    statement_timeout: options.pool?.statementTimeoutMillis ?? 30_000,
+    // Bounded waits on the server when asked for (see PoolOptions: startup parameters, which PgBouncer
+    // refuses unless told to ignore them), and TCP keepalive so that a database that went silent (a
+    // failover, a dropped route) is noticed by the socket, not only by the next statement.
+    ...(options.pool?.lockTimeoutMillis === undefined ? {} : { lock_timeout: options.pool.lockTimeoutMillis }),
+    ...(options.pool?.statementTimeoutMillis === undefined ? {} : { statement_timeout: options.pool.statementTimeoutMillis }),
     keepAlive: true,
   });
   // An idle connection that the server closes (restart, admin kill) must not crash the process: the

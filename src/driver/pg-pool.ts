@@ -44,11 +44,13 @@ export interface PoolOptions {
   /** Close a connection idle this long, in ms. @default 10000 */
   idleTimeoutMillis?: number;
   /**
-   * PostgreSQL's `lock_timeout` on every connection, in ms (0 = wait forever): a statement waiting
-   * longer for a row lock fails with LockTimeoutError, so a lock held elsewhere (psql, a Perl app, a
-   * stuck unit) cannot hold a pooled connection indefinitely. A unit's `lockTimeout` overrides it. @default 5000
+   * PostgreSQL's `lock_timeout` on every connection, in ms (0 = wait forever), sent as a startup
+   * parameter: a statement waiting longer for a row lock fails with LockTimeoutError, so a lock held
+   * elsewhere (psql, a Perl app, a stuck unit) cannot hold a pooled connection indefinitely. A unit's
+   * `lockTimeout` overrides it. PgBouncer refuses startup parameters it does not know (set
+   * `ignore_startup_parameters` there, or the role's default with `ALTER ROLE ... SET`). @default the database's
    */
   lockTimeoutMillis?: number;
-  /** PostgreSQL's `statement_timeout` on every connection, in ms (0 = none): TransactionTimeoutError past it. @default 30000 */
+  /** PostgreSQL's `statement_timeout` on every connection, in ms, as `lockTimeoutMillis` is sent. @default the database's */
   statementTimeoutMillis?: number;
 }
