@@ -3,7 +3,7 @@ import type { Queryable } from "../driver/driver.ts";
 import { sqlStateOf } from "../errors/map-database-error.ts";
 import { StoreClosedError, StoreUnavailableError, TransactionTimeoutError } from "../errors/store-errors.ts";
 import type { RowStatements } from "../table/row-statements.ts";
-import { runOneRowWrite } from "./direct-rows.ts";
+import { iso, runOneRowWrite } from "./direct-rows.ts";
 import { idsOf, shapeOf, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
 import { PerIdOrder, type OrderedWrite } from "./per-id-order.ts";
 
@@ -26,8 +26,6 @@ interface BatchRow {
 // tick-scheduled batch (DataLoader's default) holds one request's statement, while a turn holds every
 // request that arrived with it (measured over HTTP, 64 connections: about 20 per statement).
 const atEndOfTurn = (flush: () => void) => void setImmediate(flush);
-
-const iso = (date: Date) => date.toISOString();
 
 // The payload text one batch statement carries at most, in UTF-16 code units: the driver builds each
 // array parameter as one string, and a few large sessions in one turn would otherwise exceed V8's

@@ -3,7 +3,7 @@ import type { RowStatements } from "../table/row-statements.ts";
 import { shapeOf, type RowWrite, type SessionRows, type StoredRow } from "./session-rows.ts";
 
 // Times as ISO text, as the batch statements bind them: one instant on every path and driver.
-const iso = (date: Date) => date.toISOString();
+export const iso = (date: Date) => date.toISOString();
 
 /** The values of an upsert or update, for its shape: id, text, expiry[, time[, user id, user agent, ip]]. */
 function rowWriteValues(op: RowWrite & { kind: "upsert" | "update" }): unknown[] {

@@ -31,7 +31,7 @@ import { expiryOf, fromStoredSession, toStoredSession, type SessionLike } from "
 import type { FrameworkSession, StoreBaseConstructor } from "./framework-types.ts";
 import { adapterStatementsFor, type AdapterStatements } from "../../table/adapter-statements.ts";
 import { payloadDigest, WriteCache } from "./write-cache.ts";
-import { touchAfterMs, withinTouchAfter } from "../../store/touch-after.ts";
+import { touchWrite, withinTouchAfter } from "../../store/touch-after.ts";
 import type { ReadThrough } from "../../migration/read-through.ts";
 import { readThroughOf } from "./migration-target.ts";
 import { emitterSink } from "../../observability/emitter-sink.ts";
@@ -382,16 +382,8 @@ export class PgSessionStore extends StoreBase {
       withinTouchAfter(this.#options.touchAfter, known.read.expiresAt, expiresAt, now)
     )
       return this.#observer.writeSkipped(key, "touch", "unchanged");
-    const staleBefore = storableTime(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now), "touchAfter window");
     // The touch moves last_active_at with the expiry: only when it writes the row anyway.
-    const touched = await this.store.writeRow({
-      kind: "touch",
-      id: key,
-      now: new Date(now),
-      expiresAt: storableTime(expiresAt),
-      staleBefore,
-      track: true,
-    });
+    const touched = await this.store.writeRow(touchWrite(key, this.#options.touchAfter, expiresAt, now));
     if (known !== undefined && touched > 0) this.#cache.rememberWrite(key);
   }
 

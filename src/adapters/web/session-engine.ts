@@ -35,7 +35,7 @@ import { idHasher } from "../express-session/id-hasher.ts";
 import { PruneTimer } from "../express-session/prune-timer.ts";
 import { toStoredSession } from "../express-session/session-payload.ts";
 import { assertNodeRuntime } from "./runtime.ts";
-import { touchAfterMs, withinTouchAfter } from "../../store/touch-after.ts";
+import { touchWrite, withinTouchAfter } from "../../store/touch-after.ts";
 import { ttlSecondsOf } from "../../store/session-ttl.ts";
 import { cookieLifetimeSeconds } from "./session-cookie.ts";
 import { eventSinkOf, SessionEventEmitter } from "../../observability/session-event-emitter.ts";
@@ -300,15 +300,7 @@ export class SessionEngine {
         this.#observer.writeSkipped(key, "save", "unchanged");
         return known;
       }
-      const staleBefore = storableTime(expiresAt - touchAfterMs(this.#options.touchAfter, expiresAt, now), "touchAfter window");
-      await this.store.writeRow({
-        kind: "touch",
-        id: key,
-        now: new Date(now),
-        expiresAt: storableTime(expiresAt),
-        staleBefore,
-        track: true,
-      });
+      await this.store.writeRow(touchWrite(key, this.#options.touchAfter, expiresAt, now));
       return { text, expiresAt };
     }
     const update = { kind: "update", id: key, text, expiresAt: storableTime(expiresAt), track: { at: new Date(now) } } as const;
