@@ -1,4 +1,5 @@
-import { withLockTimeout } from "../store/lock-timeout.ts";
+import { lockInTurn } from "../store/lock-timeout.ts";
+import type { LockTurn } from "../store/row-turns.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DuplicateSessionIdError, ReadOnlyFieldError, SessionNotFoundError, SessionReentryError } from "../errors/store-errors.ts";
 import { decode, encode } from "../serialization/codec.ts";
@@ -165,26 +166,31 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     let session: OpenSession<D> | undefined;
     let removed = false;
     try {
-      const result = await this.store.transaction(async (tx) => {
-        const loaded = await this.#load(tx, id);
-        session = loaded.session;
-        const result = await heldSessions.run(held, () => fn(session!));
-        const settlement = session.settle();
-        session.end();
-        if (settlement.action === "update") {
-          // With `ttl`, the save sets the expiry from the saved data; a lifetime of 0 ends the session.
-          const now = Date.now();
-          const expiresAt = this.#expiryOf(session.data, now);
-          if (expiresAt !== null && expiresAt.getTime() <= now) removed = (await tx.remove({ id })) > 0;
-          else if ((await this.#update(tx, id, settlement.serialized, now, expiresAt)) !== 1) throw this.#notFound(id);
-        } else if (settlement.action === "remove") {
-          removed = (await tx.remove({ id })) > 0;
-        } else if (this.#ttl !== undefined) {
-          // Unchanged data: the idle lifetime slides all the same (an open is activity), by the expiry alone.
-          removed = await this.#touch(tx, id, session.data, loaded.expiresAt);
-        }
-        return result;
-      }, transaction);
+      const result = await this.store.lockedTransaction(
+        id,
+        this.#lockTimeout,
+        async (tx, turn) => {
+          const loaded = await this.#load(tx, id, turn);
+          session = loaded.session;
+          const result = await heldSessions.run(held, () => fn(session!));
+          const settlement = session.settle();
+          session.end();
+          if (settlement.action === "update") {
+            // With `ttl`, the save sets the expiry from the saved data; a lifetime of 0 ends the session.
+            const now = Date.now();
+            const expiresAt = this.#expiryOf(session.data, now);
+            if (expiresAt !== null && expiresAt.getTime() <= now) removed = (await tx.remove({ id })) > 0;
+            else if ((await this.#update(tx, id, settlement.serialized, now, expiresAt)) !== 1) throw this.#notFound(id);
+          } else if (settlement.action === "remove") {
+            removed = (await tx.remove({ id })) > 0;
+          } else if (this.#ttl !== undefined) {
+            // Unchanged data: the idle lifetime slides all the same (an open is activity), by the expiry alone.
+            removed = await this.#touch(tx, id, session.data, loaded.expiresAt);
+          }
+          return result;
+        },
+        transaction,
+      );
       if (removed) this.#observer.destroyed(id, "destroy");
       return result;
     } finally {
@@ -225,20 +231,25 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     this.#assertId(id);
     const held = await this.#enter(id);
     const rotated = await heldSessions.run(held, () =>
-      this.store.transaction(async (tx) => {
-        const lockStart = this.#observer.lockStart();
-        const record = await this.#lock(tx, id);
-        this.#observer.lockTaken(id, "rotate", lockStart);
-        const data = this.#decode(id, record.serialized);
-        const newId = generateSessionId(this.#idLength);
-        data["_session_id"] = newId;
-        const text = this.#encode(newId, data);
-        this.store.assertStorablePayload(text, newId);
-        // The new row keeps the old one's user, device, creation time (the absolute timeout goes on) and expiry.
-        await tx.execute(this.#users.statements.rotate, [id, newId, text, new Date()], newId);
-        await tx.remove({ id });
-        return newId;
-      }, this.#transaction),
+      this.store.lockedTransaction(
+        id,
+        this.#lockTimeout,
+        async (tx, turn) => {
+          const lockStart = this.#observer.lockStart(turn);
+          const record = await this.#lock(tx, id, turn);
+          this.#observer.lockTaken(id, "rotate", lockStart);
+          const data = this.#decode(id, record.serialized);
+          const newId = generateSessionId(this.#idLength);
+          data["_session_id"] = newId;
+          const text = this.#encode(newId, data);
+          this.store.assertStorablePayload(text, newId);
+          // The new row keeps the old one's user, device, creation time (the absolute timeout goes on) and expiry.
+          await tx.execute(this.#users.statements.rotate, [id, newId, text, new Date()], newId);
+          await tx.remove({ id });
+          return newId;
+        },
+        this.#transaction,
+      ),
     );
     this.#observer.created(rotated);
     this.#observer.destroyed(id, "rotate");
@@ -338,9 +349,9 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     return this.#ownsStore ? this.store.close() : Promise.resolve();
   }
 
-  async #load(tx: StoreTransaction, id: string): Promise<{ session: OpenSession<D>; expiresAt: Date | null }> {
-    const lockStart = this.#observer.lockStart();
-    const record = await this.#lock(tx, id);
+  async #load(tx: StoreTransaction, id: string, turn: LockTurn): Promise<{ session: OpenSession<D>; expiresAt: Date | null }> {
+    const lockStart = this.#observer.lockStart(turn);
+    const record = await this.#lock(tx, id, turn);
     this.#observer.lockTaken(id, "open", lockStart);
     const data = this.#decode(id, record.serialized);
     data["_session_id"] = id;
@@ -380,11 +391,12 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
 
   // `materialize`; with an absolute timeout or `ttl`, it reads the creation time and expiry too and
   // refuses a session past either.
-  async #materialize(tx: StoreTransaction, id: string): Promise<LockedRecord> {
-    if (this.#absoluteTimeoutMs === undefined && this.#ttl === undefined) return tx.materialize({ id, serialized: null });
+  async #materialize(tx: StoreTransaction, id: string, lockTimeout: string | undefined): Promise<LockedRecord> {
+    if (this.#absoluteTimeoutMs === undefined && this.#ttl === undefined) return tx.materialize({ id, serialized: null }, lockTimeout);
+    const { lock, lockWithin } = this.#users.statements;
     const [row] = await tx.query<{ a_session: string | null; created_at: Date | null; expires_at: Date | null }>(
-      this.#users.statements.lock,
-      [id],
+      lockTimeout === undefined ? lock : lockWithin,
+      lockTimeout === undefined ? [id] : [id, lockTimeout],
       id,
     );
     if (row === undefined) throw this.#notFound(id);
@@ -408,8 +420,8 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
     }
   }
 
-  #lock(tx: StoreTransaction, id: string): Promise<LockedRecord> {
-    return withLockTimeout(tx, this.#lockTimeout, this.store.joinsCallerTransaction, () => this.#materialize(tx, id));
+  #lock(tx: StoreTransaction, id: string, turn: LockTurn): Promise<LockedRecord> {
+    return lockInTurn(tx, turn, (lockTimeout) => this.#materialize(tx, id, lockTimeout));
   }
 
   async #enter(id: string): Promise<ReadonlySet<string>> {

@@ -2,6 +2,7 @@
 // one object that sends each to the layer's events and to its telemetry. Every method first checks
 // whether anyone listens (one property read) or telemetry is on (one undefined check), and builds
 // nothing otherwise.
+import type { RowTurn } from "../store/row-turns.ts";
 import { sessionHandle, type EventSink } from "./event-sink.ts";
 import type { DestroyReason, SessionEventName } from "./session-events.ts";
 import { telemetryFactory, type Telemetry } from "./telemetry.ts";
@@ -87,9 +88,12 @@ export class Observer {
     if (this.#sink.listens("writeSkipped")) this.#sink.emit("writeSkipped", { ...this.#row(key), operation, reason });
   }
 
-  /** Before a lock statement: its start time when anyone will want its duration, else `undefined`. */
-  lockStart(): number | undefined {
-    return this.#telemetry !== undefined || this.#sink.listens("lockWaited") ? performance.now() : undefined;
+  /**
+   * Before a lock statement: its start time when anyone will want its duration, else `undefined`; with
+   * a `turn`, the time the unit began waiting for its turn on the row (RowTurns).
+   */
+  lockStart(turn?: RowTurn): number | undefined {
+    return this.#telemetry !== undefined || this.#sink.listens("lockWaited") ? (turn?.askedAt ?? performance.now()) : undefined;
   }
 
   /** After a lock statement that `lockStart` timed (nothing for `undefined`). */

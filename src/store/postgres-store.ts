@@ -17,6 +17,7 @@ import {
 import { StoreTransaction, type StoreContext } from "./store-transaction.ts";
 import { storableWrite } from "./storable-write.ts";
 import { withinDeadline } from "./unit-deadline.ts";
+import { RowTurns, type LockTurn } from "./row-turns.ts";
 import type { TableName } from "../table/table-name.ts";
 import { tableIdentityStatement } from "../table/identity-statement.ts";
 import { rowStatementsFor } from "../table/row-statements.ts";
@@ -36,6 +37,7 @@ export class PostgresStore {
   readonly #rows: SessionRows;
   readonly #options: NormalizedStoreOptions;
   readonly #context: StoreContext;
+  readonly #turns = new RowTurns();
   #closing: Promise<void> | undefined;
   #identity: Promise<string> | undefined;
 
@@ -98,6 +100,36 @@ export class PostgresStore {
    */
   transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return withCallerStack(() => this.#transaction(fn, normalizeTransactionOptions(options)));
+  }
+
+  /**
+   * `transaction(fn)` for a unit that starts by locking row `key`. It first waits for its turn behind
+   * the other units of this store on that key (RowTurns), holding no connection, for at most
+   * `lockTimeout` ms (default: the transaction's timeout; LockTimeoutError after). `fn` gets the turn,
+   * to take the lock in (`lockInTurn`), which ends it. The lock statement's `lock_timeout` is what is
+   * left of `lockTimeout`, by default the transaction's timeout: a lock wait never outlives its unit
+   * (a rollback cannot reach a connection still waiting for a lock).
+   */
+  lockedTransaction<T>(
+    key: string,
+    lockTimeout: number | undefined,
+    fn: (tx: StoreTransaction, turn: LockTurn) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    return withCallerStack(async () => {
+      this.#assertOpen();
+      const settings = normalizeTransactionOptions(options);
+      const joined = this.#driver.joinsCallerTransaction;
+      const timeout = settings.timeout ?? this.#options.transaction.timeout ?? transactionDefaults.timeout;
+      const turn = await this.#turns.take(key, Math.min(lockTimeout ?? timeout, 2 ** 31 - 1), this.#context.table.name);
+      const left = lockTimeout === undefined ? undefined : Math.max(1, Math.ceil(lockTimeout - turn.waitedMs));
+      const lockTurn: LockTurn = { ...turn, end: turn.end, joined, lockTimeoutMs: left ?? (joined ? undefined : Math.ceil(timeout)) };
+      try {
+        return await this.#transaction((tx) => fn(tx, lockTurn), settings);
+      } finally {
+        turn.end();
+      }
+    });
   }
 
   async #transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions): Promise<T> {

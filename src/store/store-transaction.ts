@@ -54,20 +54,25 @@ export class StoreTransaction {
 
   /**
    * `SELECT ... FOR UPDATE`: sets `record.serialized` and locks the row until the transaction ends.
+   * With `lockTimeout` (`'5000ms'`), the wait for the lock is bounded by it (PostgreSQL's
+   * `lock_timeout`, set by the same statement for the rest of the transaction).
    * @throws SessionNotFoundError "Object does not exist in the data store"
    */
-  materialize(record: SessionRecord): Promise<SessionRecord> {
-    return this.#select(record, this.#context.statements.materialize);
+  materialize(record: SessionRecord, lockTimeout?: string): Promise<SessionRecord> {
+    const { materialize, materializeWithin } = this.#context.statements;
+    return lockTimeout === undefined
+      ? this.#select(record, materialize, [record.id])
+      : this.#select(record, materializeWithin, [record.id, lockTimeout]);
   }
 
   /** Like `materialize`, without the lock: what the last commit left. @throws SessionNotFoundError */
   fetch(record: SessionRecord): Promise<SessionRecord> {
-    return this.#select(record, this.#context.statements.fetch);
+    return this.#select(record, this.#context.statements.fetch, [record.id]);
   }
 
-  async #select(record: SessionRecord, statement: string): Promise<SessionRecord> {
+  async #select(record: SessionRecord, statement: string, values: unknown[]): Promise<SessionRecord> {
     this.#checkId(record.id);
-    const rows = await this.#run(record.id, () => this.#client.query<{ a_session: string | null }>(statement, [record.id]));
+    const rows = await this.#run(record.id, () => this.#client.query<{ a_session: string | null }>(statement, values));
     const row = rows[0];
     if (row === undefined) {
       throw new SessionNotFoundError("Object does not exist in the data store", {

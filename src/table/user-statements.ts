@@ -1,4 +1,5 @@
 import type { TableName } from "./table-name.ts";
+import { timedLock } from "./timed-lock.ts";
 
 /**
  * A session's handle: the first 128 bits of SHA-256 of its stored key, in hex. Listings give it
@@ -85,6 +86,8 @@ export function userStatementsFor(table: TableName) {
       "expires_at = $3::timestamptz WHERE id = $1::bpchar",
     /** `materialize` with `created_at` and `expires_at`, for the absolute timeout and `ttl`. Parameters: id. */
     lock: `SELECT a_session, created_at, expires_at FROM ${t} WHERE id = $1::bpchar FOR UPDATE`,
+    /** `lock` under a `lock_timeout`. Parameters: id, the timeout (`'5000ms'`). */
+    lockWithin: timedLock(`SELECT a_session, created_at, expires_at FROM ${t} WHERE id = $1::bpchar FOR UPDATE`),
     /**
      * SessionManager.rotate's new row: the old row's user, creation time and expiry, with new id and
      * text (the old row is locked and deleted in the same transaction). Parameters: old id, new id, text, now.

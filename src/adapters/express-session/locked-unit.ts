@@ -7,7 +7,8 @@
 // payload, which the frameworks would then see as session data. The unit below is the same thing on the
 // same primitive — one `PostgresStore.transaction`, the row locked by `SELECT ... FOR UPDATE` for the life
 // of `fn`, written back only if it changed — on the adapter's key and payload format.
-import { withLockTimeout } from "../../store/lock-timeout.ts";
+import type { LockTurn } from "../../store/row-turns.ts";
+import { lockInTurn } from "../../store/lock-timeout.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { TransactionOptions } from "../../driver/driver.ts";
 import { ReadOnlyFieldError, SessionClosedError, SessionNotFoundError, SessionReentryError } from "../../errors/store-errors.ts";
@@ -202,68 +203,71 @@ export class LockedUnits<D extends object> {
     key: string,
     fn: (data: D) => T | Promise<T>,
   ): Promise<{ result: T; data: Record<string, unknown> }> {
-    return this.#store.transaction(async (tx) => {
-      const stored = this.#decode(key, await this.#lock(tx, key));
-      const storedCookie = stored["cookie"];
-      const data: Record<string, unknown> = {};
-      for (const name of Object.keys(stored)) if (name !== "cookie") define(data, name, stored[name]);
-      // Compared with our own encoding of what was loaded, not the stored text: a row another
-      // serializer wrote (format detection) is not rewritten just for being read.
-      const loaded = this.#encode(key, payloadOf(storedCookie, data));
-      const frameworkBefore = this.#dataText(session);
-      let open = true;
-      const guarded = new GuardedData(data, (name, atRoot) => {
-        if (!open) {
-          throw new SessionClosedError(`The locked unit of session ${key} has ended; start another to change it`, {
-            sessionId: key,
-            table: this.#store.tableName,
-          });
+    return this.#store.lockedTransaction(
+      key,
+      this.#lockTimeout,
+      async (tx, turn) => {
+        const stored = this.#decode(key, await this.#lock(tx, key, turn));
+        const storedCookie = stored["cookie"];
+        const data: Record<string, unknown> = {};
+        for (const name of Object.keys(stored)) if (name !== "cookie") define(data, name, stored[name]);
+        // Compared with our own encoding of what was loaded, not the stored text: a row another
+        // serializer wrote (format detection) is not rewritten just for being read.
+        const loaded = this.#encode(key, payloadOf(storedCookie, data));
+        const frameworkBefore = this.#dataText(session);
+        let open = true;
+        const guarded = new GuardedData(data, (name, atRoot) => {
+          if (!open) {
+            throw new SessionClosedError(`The locked unit of session ${key} has ended; start another to change it`, {
+              sessionId: key,
+              table: this.#store.tableName,
+            });
+          }
+          if (atRoot && typeof name === "string" && this.#reserved(session, name)) {
+            throw new ReadOnlyFieldError(
+              name === "cookie"
+                ? `The cookie of session ${key} is the framework's: change ${this.#binding.sessionName}.cookie, not the unit's data`
+                : `"${name}" is a property of the framework's session object (${this.#binding.sessionName}.${name}); store the value under another key`,
+              { sessionId: key, table: this.#store.tableName },
+            );
+          }
+        });
+        let result: T;
+        try {
+          result = await fn(guarded.root as D);
+        } finally {
+          open = false;
         }
-        if (atRoot && typeof name === "string" && this.#reserved(session, name)) {
-          throw new ReadOnlyFieldError(
-            name === "cookie"
-              ? `The cookie of session ${key} is the framework's: change ${this.#binding.sessionName}.cookie, not the unit's data`
-              : `"${name}" is a property of the framework's session object (${this.#binding.sessionName}.${name}); store the value under another key`,
-            { sessionId: key, table: this.#store.tableName },
+        // The framework's copy is replaced by the committed data after the unit: changes made to it
+        // meanwhile would be silently lost, so they are refused (nothing is written).
+        if (
+          this.#binding.currentSession(request) !== session ||
+          (frameworkBefore !== undefined && this.#dataText(session) !== frameworkBefore)
+        ) {
+          throw new TypeError(
+            `${this.#binding.sessionName} changed during the locked unit of session ${key}: inside the unit, change the data it passes to fn ` +
+              `(or change ${this.#binding.sessionName} after the unit, where the framework saves it as usual, unlocked). Nothing was written.`,
           );
         }
-      });
-      let result: T;
-      try {
-        result = await fn(guarded.root as D);
-      } finally {
-        open = false;
-      }
-      // The framework's copy is replaced by the committed data after the unit: changes made to it
-      // meanwhile would be silently lost, so they are refused (nothing is written).
-      if (
-        this.#binding.currentSession(request) !== session ||
-        (frameworkBefore !== undefined && this.#dataText(session) !== frameworkBefore)
-      ) {
-        throw new TypeError(
-          `${this.#binding.sessionName} changed during the locked unit of session ${key}: inside the unit, change the data it passes to fn ` +
-            `(or change ${this.#binding.sessionName} after the unit, where the framework saves it as usual, unlocked). Nothing was written.`,
-        );
-      }
-      // The cookie the framework holds now (what its own save would store), else the stored one.
-      const cookie =
-        session.cookie === undefined || session.cookie === null ? storedCookie : toStoredSession({ cookie: session.cookie })["cookie"];
-      const text = this.#encode(key, payloadOf(cookie, data));
-      // The contract's UPDATE writes `a_session` only: `expires_at` stays as the framework last set it
-      // (its end-of-request touch extends it, as on any request).
-      if (text !== loaded) await tx.update({ id: key, serialized: text });
-      return { result, data };
-    }, this.#transaction);
+        // The cookie the framework holds now (what its own save would store), else the stored one.
+        const cookie =
+          session.cookie === undefined || session.cookie === null ? storedCookie : toStoredSession({ cookie: session.cookie })["cookie"];
+        const text = this.#encode(key, payloadOf(cookie, data));
+        // The contract's UPDATE writes `a_session` only: `expires_at` stays as the framework last set it
+        // (its end-of-request touch extends it, as on any request).
+        if (text !== loaded) await tx.update({ id: key, serialized: text });
+        return { result, data };
+      },
+      this.#transaction,
+    );
   }
 
-  async #lock(tx: StoreTransaction, key: string): Promise<string | null> {
+  async #lock(tx: StoreTransaction, key: string, turn: LockTurn): Promise<string | null> {
     const record = { id: key, serialized: null as string | null };
     try {
-      await withLockTimeout(tx, this.#lockTimeout, this.#store.joinsCallerTransaction, async () => {
-        const start = this.#observer.lockStart();
-        await tx.materialize(record);
-        this.#observer.lockTaken(key, "lockedSession", start);
-      });
+      const start = this.#observer.lockStart(turn);
+      await lockInTurn(tx, turn, (lockTimeout) => tx.materialize(record, lockTimeout));
+      this.#observer.lockTaken(key, "lockedSession", start);
       return record.serialized;
     } catch (error) {
       if (error instanceof SessionNotFoundError) throw new Missing();

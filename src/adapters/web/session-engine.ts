@@ -3,7 +3,8 @@
 // the expiry in `expires_at`), through the same store methods, serializer, id hashing and statements.
 // What this adds: write avoidance per request instead of per process (a session remembers what it
 // read, see `StoredState`), and a row-locked unit of work on the adapter's rows.
-import { withLockTimeout } from "../../store/lock-timeout.ts";
+import type { LockTurn } from "../../store/row-turns.ts";
+import { lockInTurn } from "../../store/lock-timeout.ts";
 import { randomBytes } from "node:crypto";
 import { runOneRowWrite } from "../../coalescer/direct-rows.ts";
 import type { StoredRow } from "../../coalescer/session-rows.ts";
@@ -124,6 +125,7 @@ export class SessionEngine {
   readonly #hash: ((sid: string) => string) | undefined;
   readonly #statements: RowStatements["one"];
   readonly #lockStatement: string;
+  readonly #lockWithinStatement: string;
   readonly #pruner: PruneTimer | undefined;
   readonly #lockTimeout: number | undefined;
   readonly #transaction: TransactionOptions;
@@ -180,7 +182,9 @@ export class SessionEngine {
     this.now = options.now ?? Date.now;
     const table = this.store.table;
     this.#statements = rowStatementsFor(table).one;
-    this.#lockStatement = userStatementsFor(table).lock;
+    const { lock, lockWithin } = userStatementsFor(table);
+    this.#lockStatement = lock;
+    this.#lockWithinStatement = lockWithin;
     this.events = events ?? new SessionEventEmitter(options.logger);
     this.#observer = new Observer(eventSinkOf(this.events), observability, this.store, this.now);
     if (this.#options.pruneIntervalMs !== false) {
@@ -340,22 +344,30 @@ export class SessionEngine {
     const key = this.keyOf(sid);
     // The unit's created and destroyed events, fired once it has committed.
     const committed: Array<() => void> = [];
-    const result = await this.store.transaction(
-      async (tx) => {
-        const lockStart = this.#observer.lockStart();
-        const rows = key === undefined ? [] : await this.#lock(tx, key);
-        if (key !== undefined) this.#observer.lockTaken(key, "lock", lockStart);
-        const row = key === undefined ? undefined : this.#live(key, rows[0]);
-        return fn(this.#writesOn(tx, row, committed));
-      },
-      { ...this.#transaction, ...options },
-    );
+    const settings = { ...this.#transaction, ...options };
+    const result = await (key === undefined
+      ? this.store.transaction((tx) => fn(this.#writesOn(tx, undefined, committed)), settings)
+      : this.store.lockedTransaction(
+          key,
+          this.#lockTimeout,
+          async (tx, turn) => {
+            const lockStart = this.#observer.lockStart(turn);
+            const rows = await this.#lock(tx, key, turn);
+            this.#observer.lockTaken(key, "lock", lockStart);
+            return fn(this.#writesOn(tx, this.#live(key, rows[0]), committed));
+          },
+          settings,
+        ));
     for (const report of committed) report();
     return result;
   }
 
-  #lock(tx: StoreTransaction, key: string): Promise<StoredRow[]> {
-    return withLockTimeout(tx, this.#lockTimeout, this.store.joinsCallerTransaction, () => tx.query<StoredRow>(this.#lockStatement, [key]));
+  #lock(tx: StoreTransaction, key: string, turn: LockTurn): Promise<StoredRow[]> {
+    const lock = (lockTimeout: string | undefined) =>
+      lockTimeout === undefined
+        ? tx.query<StoredRow>(this.#lockStatement, [key])
+        : tx.query<StoredRow>(this.#lockWithinStatement, [key, lockTimeout]);
+    return lockInTurn(tx, turn, lock);
   }
 
   /** Deletes expired rows in batches until none is left. @returns rows deleted */
