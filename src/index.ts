@@ -63,7 +63,9 @@ export {
   SessionClosedError,
   EmbeddedDatabaseError,
   NonJsonPayloadError,
+  SessionDatabaseError,
 } from "./errors/store-errors.ts";
+export { DatabaseCause } from "./errors/map-database-error.ts";
 export { UnsupportedValueError } from "./serialization/unsupported-value-error.ts";
 export { StorableDataError } from "./serialization/storable-data-error.ts";
 

@@ -36,6 +36,10 @@ const maxBatchText = 4 * 1024 * 1024;
 // load on a database that is down or overloaded. Each caller still gets an error of its own.
 const sharedFailures = [StoreUnavailableError, TransactionTimeoutError, StoreClosedError];
 
+// A batch statement that waited too long for a row lock (the bounded statements' 50 ms), or that a
+// deadlock ended.
+const lockWaits = ["55P03", "40P01"];
+
 /**
  * Concurrent calls coalesced: reads issued in one turn of the event loop go out as one
  * `WHERE id = ANY($1)`, writes as one statement per kind and column set, each of unnested arrays. Rows
@@ -47,9 +51,10 @@ const sharedFailures = [StoreUnavailableError, TransactionTimeoutError, StoreClo
  * - a batch statement that fails is retried one write per statement, so only the caller at fault
  *   fails, with an error of its own (values that cannot be stored are refused per caller before
  *   batching, by the store);
- * - a batch never waits on a row lock (see the skip-locked statements): rows another transaction
- *   holds are written alone afterwards, and rows are locked in key order, so two servers' batches
- *   cannot deadlock;
+ * - a batch waits at most 50 ms on a row lock (the bounded statements), then goes again with the
+ *   skip-locked statements, which never wait: rows another transaction holds are written alone
+ *   afterwards. Rows go in key order, and the skip-locked statements lock them in key order, so two
+ *   servers' batches do not deadlock (and one that would ends in a lock timeout first);
  * - the writes of one id run one at a time in the order they were issued (per-id-order.ts), so a save
  *   never overtakes an earlier one nor a destroy, and at most one statement of this process waits on
  *   a given row.
@@ -62,9 +67,10 @@ export class CoalescedRows implements SessionRows {
   readonly #reads: DataLoader<string, StoredRow | undefined>;
   readonly #order = new PerIdOrder<PendingWrite>((write) => this.#queue(write));
   #writes: PendingWrite[] = [];
-  // False once the database refused FOR UPDATE in a statement on several rows (Citus, on a table
-  // distributed over shards): batches then take the plain statements, which wait on locked rows.
-  #skipLocked = true;
+  // False once the database refused the bounded or skip-locked statements (0A000: Citus refuses
+  // volatile functions in the condition of a write, and FOR UPDATE, on a table distributed over
+  // shards): batches then take the plain statements, which wait on locked rows.
+  #bounded = true;
   // Telemetry's `session.batch.size` of each layer on this store, with where each records (see
   // observeBatches). Empty but for layers with telemetry on.
   readonly #batchObservers = new Map<(statement: string, size: number) => void, unknown>();
@@ -167,15 +173,18 @@ export class CoalescedRows implements SessionRows {
     if (this.#batchObservers.size > 0) this.#observeBatch(group[0]!.op.kind, group.length);
     if (group.length === 1 && group[0]!.deleted === undefined) return this.#writeAlone(group[0]!);
     let rows: BatchRow[];
-    const skipLocked = this.#skipLocked;
+    const ops = group.map((write) => write.op);
     try {
-      const [sql, values] = this.#manyRowWrite(
-        group.map((write) => write.op),
-        skipLocked,
-      );
-      rows = (await this.#db.query<BatchRow>(sql, values)).map((row) => (skipLocked ? row : { ...row, skipped: false }));
+      rows = await this.#batch(ops, this.#bounded ? "bounded" : "many");
     } catch (error) {
-      return this.#isolate(group, error, skipLocked);
+      // A row another transaction holds (for 50 ms and counting): the batch again, without waiting
+      // for it (it comes back as skipped, and is written alone below). Nothing else pays for the split.
+      if (!this.#bounded || !lockWaits.includes(sqlStateOf(error) ?? "")) return this.#isolate(group, error);
+      try {
+        rows = await this.#batch(ops, "skipLocked");
+      } catch (again) {
+        return this.#isolate(group, again);
+      }
     }
     const byId = new Map(rows.map((row) => [row.id, row]));
     for (const write of group) {
@@ -202,8 +211,8 @@ export class CoalescedRows implements SessionRows {
 
   // A batch statement failed: nothing of it was written (one statement is one transaction). Unless the
   // failure is nobody's doing, each write is retried alone, so that only the caller at fault fails.
-  async #isolate(group: PendingWrite[], error: unknown, skipLocked: boolean): Promise<void> {
-    if (skipLocked && sqlStateOf(error) === "0A000") this.#skipLocked = false;
+  async #isolate(group: PendingWrite[], error: unknown): Promise<void> {
+    if (sqlStateOf(error) === "0A000") this.#bounded = false;
     const mapped = this.#mapError(error, idsOf(group[0]!.op)[0]!);
     if (sharedFailures.some((kind) => mapped instanceof kind)) {
       for (const write of group) this.#fail(write, this.#mapError(error, idsOf(write.op)[0]!));
@@ -246,8 +255,14 @@ export class CoalescedRows implements SessionRows {
   // Every op here has the kind and shape of the first (see #flushWrites). Rows go in key order, so
   // that the rows a statement inserts (and waits on, when another transaction inserts the same id) are
   // taken in one order by every server.
-  #manyRowWrite(unsorted: RowWrite[], skipLocked: boolean): [string, unknown[]] {
-    const many = skipLocked ? this.#statements.skipLocked : this.#statements.many;
+  async #batch(ops: RowWrite[], form: "bounded" | "skipLocked" | "many"): Promise<BatchRow[]> {
+    const [sql, values] = this.#manyRowWrite(ops, form);
+    const rows = await this.#db.query<BatchRow>(sql, values);
+    return form === "skipLocked" ? rows : rows.map((row) => ({ ...row, skipped: false }));
+  }
+
+  #manyRowWrite(unsorted: RowWrite[], form: "bounded" | "skipLocked" | "many"): [string, unknown[]] {
+    const many = this.#statements[form];
     const ops = unsorted.length > 1 ? [...unsorted].sort(byFirstId) : unsorted;
     const first = ops[0]!;
     switch (first.kind) {
@@ -279,7 +294,7 @@ export class CoalescedRows implements SessionRows {
         ];
       }
       case "destroy":
-        return [many.destroy, [ops.flatMap(idsOf)]];
+        return [many.destroy, [ops.flatMap(idsOf).sort()]];
     }
   }
 }

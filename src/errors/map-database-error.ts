@@ -1,6 +1,7 @@
 import { SessionStoreError, type SessionErrorContext } from "./session-store-error.ts";
 import {
   DuplicateSessionIdError,
+  SessionDatabaseError,
   InvalidSessionIdError,
   LockTimeoutError,
   StoreUnavailableError,
@@ -139,25 +140,77 @@ function isDuplicateSessionId(violated: Violation | undefined, table: string | u
 
 /** The SQLSTATE of a database error, however the driver wrapped it; `undefined` for anything else. */
 export function sqlStateOf(error: unknown): string | undefined {
+  if (error instanceof SessionDatabaseError) return error.sqlState;
   return describe(error)?.sqlState;
 }
 
 /**
+ * The driver's failure as a cause fit to log: its SQLSTATE (or Prisma's code, or the connection
+ * failure's kind) as `code`, and its own sentence with the values it quotes left out. Never the
+ * driver's error itself: its `detail`, `where`, `hint`, query and parameters can quote session data
+ * and session ids.
+ */
+export class DatabaseCause extends Error {
+  override readonly name = "DatabaseCause";
+  readonly code: string | undefined;
+
+  constructor(message: string, code: string | undefined) {
+    super(message);
+    this.code = code;
+  }
+}
+
+// `invalid input syntax for type json: "..."`, `... out of range: "..."`: the value goes.
+const quotedValue = /(: )"(?:[^"\\]|\\.)*"$/;
+
+function redacted(message: string): string {
+  return message.replace(quotedValue, '$1"…"');
+}
+
+function causeOf(f: DatabaseFailure): DatabaseCause {
+  return new DatabaseCause(redacted(f.message), f.sqlState ?? f.prismaCode ?? f.kind);
+}
+
+/**
  * The one place where database errors become this library's errors. Returns the typed error for a
- * failure we understand and the original error otherwise (never swallows, never guesses).
+ * failure we understand and the original error otherwise (never swallows, never guesses: an error of
+ * the application's own, thrown through a unit of work, comes back as it was).
  */
 export function mapDatabaseError(error: unknown, context: SessionErrorContext): unknown {
   if (error instanceof SessionStoreError) return error;
   const f = describe(error);
   if (f === undefined) return error;
-  const ctx = { ...context, cause: error };
+  return typedFailure(f, context) ?? error;
+}
+
+/**
+ * For the failure of a statement of this library's own: the typed error, a SessionDatabaseError when
+ * no other describes it, never the driver's error (only what describes no database failure at all,
+ * such as a bug, comes back as it was).
+ */
+export function mapStatementError(error: unknown, context: SessionErrorContext): unknown {
+  if (error instanceof SessionStoreError) return error;
+  const f = describe(error);
+  if (f === undefined) return error;
+  return (
+    typedFailure(f, context) ??
+    new SessionDatabaseError(`A statement on ${context.table ?? "the sessions table"} failed: ${redacted(f.message)}`, {
+      ...context,
+      sqlState: f.sqlState ?? f.prismaCode,
+      cause: causeOf(f),
+    })
+  );
+}
+
+function typedFailure(f: DatabaseFailure, context: SessionErrorContext): SessionStoreError | undefined {
+  const ctx = { ...context, cause: causeOf(f) };
   switch (f.sqlState) {
     case "23505":
-      if (!isDuplicateSessionId(f.violated, context.table)) return error;
+      if (!isDuplicateSessionId(f.violated, context.table)) return undefined;
       return new DuplicateSessionIdError(`Session id already exists: ${context.sessionId ?? "(unknown)"}`, ctx);
     case "22001":
       return new InvalidSessionIdError(
-        `Session id is longer than the id column of ${context.table ?? "the table"} can hold (char(32) by default): ${f.message}`,
+        `Session id is longer than the id column of ${context.table ?? "the table"} can hold (char(32) by default): ${redacted(f.message)}`,
         ctx,
       );
     case "42P01":
@@ -167,7 +220,7 @@ export function mapDatabaseError(error: unknown, context: SessionErrorContext): 
     case "55P03":
       return new LockTimeoutError(`Timed out waiting for the lock on session ${context.sessionId ?? ""}`.trim(), ctx);
     case "40P01":
-      return new LockTimeoutError(`Deadlock while waiting for the lock on session ${context.sessionId ?? ""}: ${f.message}`, ctx);
+      return new LockTimeoutError(`Deadlock while waiting for the lock on session ${context.sessionId ?? ""}`, ctx);
     case "57014":
       return new TransactionTimeoutError(`Statement timed out: ${f.message}`, ctx);
   }
@@ -177,6 +230,6 @@ export function mapDatabaseError(error: unknown, context: SessionErrorContext): 
   if (f.prismaCode === "P2028") return new TransactionTimeoutError(`Transaction timed out: ${f.message}`, ctx);
   if (poolWaitTimeout.test(f.message))
     return new TransactionTimeoutError(`No pooled connection became free in time (pool.connectionTimeoutMillis): ${f.message}`, ctx);
-  if (isUnavailable(f)) return new StoreUnavailableError(`Session store unavailable: ${f.message}`, ctx);
-  return error;
+  if (isUnavailable(f)) return new StoreUnavailableError(`Session store unavailable: ${redacted(f.message)}`, ctx);
+  return undefined;
 }

@@ -15,6 +15,8 @@ const brand = Symbol.for("prisma-pg-session.SessionStoreError");
  */
 export class SessionStoreError extends Error {
   override name: string = "SessionStoreError";
+  /** A stable code for the error's class (`ERR_LOCK_TIMEOUT`...), for logs and `switch`es. */
+  readonly code: string = "ERR_SESSION_STORE";
   declare readonly [brand]: true;
   readonly sessionId: string | undefined;
   readonly table: string | undefined;

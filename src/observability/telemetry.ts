@@ -222,9 +222,12 @@ export class Telemetry {
       const type = errorTypeOf(error);
       this.#instruments?.duration.record(ms / 1000, this.#attributesOf("session.operation", operation, "error.type", type));
       if (span !== undefined) {
-        span.recordException(error instanceof Error ? error : String(error));
+        // The type and a fixed sentence only: error messages can name a session, and a stack opens
+        // with the message.
+        const message = `session.${operation} failed: ${type}`;
+        span.recordException({ name: type, message });
         span.setAttribute("error.type", type);
-        span.setStatus({ code: spanStatusError, message: error instanceof Error ? error.message : String(error) });
+        span.setStatus({ code: spanStatusError, message });
       }
       failed(error, ms);
       throw error;

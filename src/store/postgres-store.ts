@@ -1,5 +1,5 @@
 import { withCallerStack } from "../errors/caller-stack.ts";
-import { mapDatabaseError } from "../errors/map-database-error.ts";
+import { mapDatabaseError, mapStatementError } from "../errors/map-database-error.ts";
 import { SessionNotFoundError, StoreClosedError } from "../errors/store-errors.ts";
 import { CoalescedRows } from "../coalescer/coalesced-rows.ts";
 import { DirectRows } from "../coalescer/direct-rows.ts";
@@ -49,7 +49,7 @@ export class PostgresStore {
     if (this.#driver.joinsCallerTransaction && options.commit === false) {
       throw new TypeError("`commit` cannot be set with a transaction client: its owner commits or rolls back");
     }
-    const mapError = (error: unknown, sessionId: string) => mapDatabaseError(error, { sessionId, table: table.name });
+    const mapError = (error: unknown, sessionId: string) => mapStatementError(error, { sessionId, table: table.name });
     const rowStatements = rowStatementsFor(table);
     // Coalescing needs statements that commit on their own: not in a caller's transaction, not in a dry run.
     const { batch, commit } = this.#options;
@@ -200,7 +200,7 @@ export class PostgresStore {
     try {
       return await this.#driver.query<R>(sql, values);
     } catch (error) {
-      throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
+      throw mapStatementError(error, { sessionId, table: this.#context.table.name });
     }
   }
 
@@ -253,7 +253,7 @@ export class PostgresStore {
     try {
       return await this.#driver.execute(sql, values);
     } catch (error) {
-      throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
+      throw mapStatementError(error, { sessionId, table: this.#context.table.name });
     }
   }
 

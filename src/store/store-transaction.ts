@@ -1,4 +1,4 @@
-import { mapDatabaseError } from "../errors/map-database-error.ts";
+import { mapStatementError } from "../errors/map-database-error.ts";
 import { SessionNotFoundError } from "../errors/store-errors.ts";
 import type { Queryable } from "../driver/driver.ts";
 import { assertStorableId, assertStorablePayload, type SessionRecord } from "./session-record.ts";
@@ -94,7 +94,7 @@ export class StoreTransaction {
     try {
       return await statement();
     } catch (error) {
-      throw mapDatabaseError(error, { sessionId, table: this.#context.table.name });
+      throw mapStatementError(error, { sessionId, table: this.#context.table.name });
     }
   }
 

@@ -23,6 +23,15 @@ export interface ShapedStatements {
  * `created` event is then the database's answer, not a guess (no statement more). A destroy of many
  * rows returns the ids it deleted.
  */
+/**
+ * What the `bounded` many-row writes add to their condition: a `lock_timeout` of 50 ms for the
+ * statement (a volatile function is evaluated on each row before the write locks it; `true`: for this
+ * statement's transaction only). A batch finds a row another transaction holds (a locked unit, a Perl
+ * app, psql) within 50 ms instead of waiting for it with every other caller in the batch; the coalescer
+ * then writes the batch with the skip-locked statements. Costs nothing on rows that are free.
+ */
+const boundedLockWait = " AND set_config('lock_timeout', '50ms', true) IS NOT NULL";
+
 export function rowStatementsFor(table: TableName) {
   const t = table.sql;
   const ownedSet = "user_id = EXCLUDED.user_id, user_agent = coalesce(EXCLUDED.user_agent, s.user_agent), ip = coalesce(EXCLUDED.ip, s.ip)";
@@ -46,6 +55,52 @@ export function rowStatementsFor(table: TableName) {
       types: "$1::bpchar[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::text[]",
       names: "id, a_session, expires_at, at, user_id, user_agent, ip",
     },
+  };
+  // The many-row writes; with `bound`, a condition that sets a short lock_timeout (boundedLockWait).
+  const manyWrites = (bound: string) => {
+    const upsertWhere = bound === "" ? "" : `WHERE ${bound.slice(" AND ".length)} `;
+    const touchFromWhere = manyTouchFromWhere.replace(" RETURNING t.id::text AS id", `${bound} RETURNING t.id::text AS id`);
+    return {
+      read: `SELECT id::text AS id, a_session, expires_at, created_at FROM ${t} WHERE id = ANY($1::bpchar[])`,
+      upsert: {
+        plain:
+          `INSERT INTO ${t} AS s (id, a_session, expires_at) SELECT * FROM unnest(${manyColumns.plain.types}) ` +
+          `${upsertWhere}` +
+          upsertTail("plain") +
+          manyInserted,
+        tracked:
+          `INSERT INTO ${t} AS s (id, a_session, expires_at, created_at, last_active_at) ` +
+          `SELECT v.id, v.a_session, v.expires_at, v.at, v.at FROM unnest(${manyColumns.tracked.types}) AS v(${manyColumns.tracked.names}) ` +
+          `${upsertWhere}` +
+          upsertTail("tracked") +
+          manyInserted,
+        owned:
+          `INSERT INTO ${t} AS s (id, a_session, expires_at, created_at, last_active_at, user_id, user_agent, ip) ` +
+          `SELECT v.id, v.a_session, v.expires_at, v.at, v.at, v.user_id, v.user_agent, v.ip FROM unnest(${manyColumns.owned.types}) AS v(${manyColumns.owned.names}) ` +
+          `${upsertWhere}` +
+          upsertTail("owned") +
+          manyInserted,
+      } satisfies ShapedStatements,
+      update: {
+        plain:
+          `UPDATE ${t} AS t SET a_session = v.a_session, expires_at = v.expires_at ` +
+          `FROM unnest(${manyColumns.plain.types}) AS v(${manyColumns.plain.names}) WHERE t.id = v.id${bound} RETURNING t.id::text AS id`,
+        tracked:
+          `UPDATE ${t} AS t SET a_session = v.a_session, expires_at = v.expires_at, created_at = coalesce(t.created_at, v.at), last_active_at = v.at ` +
+          `FROM unnest(${manyColumns.tracked.types}) AS v(${manyColumns.tracked.names}) WHERE t.id = v.id${bound} RETURNING t.id::text AS id`,
+        owned:
+          `UPDATE ${t} AS t SET a_session = v.a_session, expires_at = v.expires_at, created_at = coalesce(t.created_at, v.at), last_active_at = v.at, ` +
+          "user_id = v.user_id, user_agent = coalesce(v.user_agent, t.user_agent), ip = coalesce(v.ip, t.ip) " +
+          `FROM unnest(${manyColumns.owned.types}) AS v(${manyColumns.owned.names}) WHERE t.id = v.id${bound} RETURNING t.id::text AS id`,
+      } satisfies ShapedStatements,
+      touch: {
+        plain: `UPDATE ${t} AS t SET expires_at = v.expires_at ` + touchFromWhere,
+        tracked:
+          `UPDATE ${t} AS t SET expires_at = v.expires_at, created_at = coalesce(t.created_at, v.now), last_active_at = v.now ` +
+          touchFromWhere,
+      },
+      destroy: `DELETE FROM ${t} WHERE id = ANY($1::bpchar[])${bound} RETURNING id::text AS id`,
+    };
   };
   return {
     one: {
@@ -84,44 +139,8 @@ export function rowStatementsFor(table: TableName) {
       },
       destroy: `DELETE FROM ${t} WHERE id = ANY($1::bpchar[])`,
     },
-    many: {
-      read: `SELECT id::text AS id, a_session, expires_at, created_at FROM ${t} WHERE id = ANY($1::bpchar[])`,
-      upsert: {
-        plain:
-          `INSERT INTO ${t} AS s (id, a_session, expires_at) SELECT * FROM unnest(${manyColumns.plain.types}) ` +
-          upsertTail("plain") +
-          manyInserted,
-        tracked:
-          `INSERT INTO ${t} AS s (id, a_session, expires_at, created_at, last_active_at) ` +
-          `SELECT v.id, v.a_session, v.expires_at, v.at, v.at FROM unnest(${manyColumns.tracked.types}) AS v(${manyColumns.tracked.names}) ` +
-          upsertTail("tracked") +
-          manyInserted,
-        owned:
-          `INSERT INTO ${t} AS s (id, a_session, expires_at, created_at, last_active_at, user_id, user_agent, ip) ` +
-          `SELECT v.id, v.a_session, v.expires_at, v.at, v.at, v.user_id, v.user_agent, v.ip FROM unnest(${manyColumns.owned.types}) AS v(${manyColumns.owned.names}) ` +
-          upsertTail("owned") +
-          manyInserted,
-      } satisfies ShapedStatements,
-      update: {
-        plain:
-          `UPDATE ${t} AS t SET a_session = v.a_session, expires_at = v.expires_at ` +
-          `FROM unnest(${manyColumns.plain.types}) AS v(${manyColumns.plain.names}) WHERE t.id = v.id RETURNING t.id::text AS id`,
-        tracked:
-          `UPDATE ${t} AS t SET a_session = v.a_session, expires_at = v.expires_at, created_at = coalesce(t.created_at, v.at), last_active_at = v.at ` +
-          `FROM unnest(${manyColumns.tracked.types}) AS v(${manyColumns.tracked.names}) WHERE t.id = v.id RETURNING t.id::text AS id`,
-        owned:
-          `UPDATE ${t} AS t SET a_session = v.a_session, expires_at = v.expires_at, created_at = coalesce(t.created_at, v.at), last_active_at = v.at, ` +
-          "user_id = v.user_id, user_agent = coalesce(v.user_agent, t.user_agent), ip = coalesce(v.ip, t.ip) " +
-          `FROM unnest(${manyColumns.owned.types}) AS v(${manyColumns.owned.names}) WHERE t.id = v.id RETURNING t.id::text AS id`,
-      } satisfies ShapedStatements,
-      touch: {
-        plain: `UPDATE ${t} AS t SET expires_at = v.expires_at ` + manyTouchFromWhere,
-        tracked:
-          `UPDATE ${t} AS t SET expires_at = v.expires_at, created_at = coalesce(t.created_at, v.now), last_active_at = v.now ` +
-          manyTouchFromWhere,
-      },
-      destroy: `DELETE FROM ${t} WHERE id = ANY($1::bpchar[]) RETURNING id::text AS id`,
-    },
+    many: manyWrites(""),
+    bounded: manyWrites(boundedLockWait),
     skipLocked: skipLockedStatementsFor(t, manyColumns, upsertTail, manyTouchFromWhere),
   };
 }

@@ -185,6 +185,50 @@ const revokeAllButLaptopElsewhere: Revoke = async (app, { laptop }) => {
   expect(await otherProcess(app.table, {}).revokeUserSessions("ann", { except: laptop })).toBe(1);
 };
 
+/** Other users' traffic through the same store: `count` new sessions saved and read (what fills its memory). */
+async function otherTraffic(store: PgSessionStore, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1) {
+    const sid = `other-${i}-${Math.random().toString(36).slice(2)}`;
+    await store.set(sid, { cookie: { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000) }, views: i } as never);
+    await store.get(sid);
+  }
+}
+
+// Whatever this process forgets of a session (its memory holds cacheSize sessions; the attack sends more
+// requests than that while the stolen session's request is in flight), a session it destroyed or revoked
+// stays so, and with express-session one that another process revoked too (a session it loaded is
+// only ever updated).
+const evicting = { cacheSize: 50 };
+const frameworks = [
+  ["express", startExpress, true],
+  ["fastify", startFastify, false],
+] as const;
+describe.each(frameworks)("%s, after more traffic than its memory holds", (_framework, start, acrossProcesses) => {
+  const cases: Array<[string, Revoke]> = [
+    ["destroyed by this process", destroyHere],
+    ["revoked by this process (all of the user's)", revokeAllHere],
+    ...(acrossProcesses ? ([["revoked by another process (all of the user's)", revokeAllElsewhere()]] as Array<[string, Revoke]>) : []),
+  ];
+  test.each(cases)("a session %s stays revoked when the request in flight ends", async (_label, revoke) => {
+    const app = await start(evicting);
+    const laptop = new CookieClient(app.url);
+    const phone = new CookieClient(app.url);
+    await laptop.request("POST", "/login", { user: "ann" });
+    await phone.request("POST", "/login", { user: "ann" });
+    const sids = { laptop: app.sidOf(laptop), phone: app.sidOf(phone) };
+    const gate = new Gate(1);
+    app.gate = gate;
+    const request = phone.request("POST", "/slow");
+    await gate.entered;
+    await revoke(app, sids);
+    await otherTraffic(app.store, evicting.cacheSize * 3);
+    gate.release();
+    expect((await request).status).toBe(200);
+    expect(await rowsOfUser(app.table, "ann")).not.toContain(sids.phone);
+    expect((await phone.request("GET", "/me")).body.user).toBeNull();
+  });
+});
+
 describe.each([
   ["express", startExpress],
   ["fastify", startFastify],

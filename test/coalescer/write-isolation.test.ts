@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
-import { PostgresStore, type PostgresStoreOptions } from "../../src/index.ts";
+import { PostgresStore, SessionDatabaseError, type PostgresStoreOptions } from "../../src/index.ts";
 import type { RowWrite } from "../../src/coalescer/session-rows.ts";
 import { storableTime } from "../../src/table/storable-time.ts";
 import { countingPool, type CountingPool } from "../support/counting-pool.ts";
@@ -142,14 +142,64 @@ describe.each(paths)("through %s", (_path, connection) => {
     expect(outcomes.map((o) => o.status)).toEqual([...Array(4).fill("fulfilled"), "rejected", ...Array(4).fill("fulfilled"), "rejected"]);
     const a = (outcomes[4] as PromiseRejectedResult).reason;
     const b = (outcomes[9] as PromiseRejectedResult).reason;
-    expect(a).toBeInstanceOf(Error);
-    expect(b).toBeInstanceOf(Error);
+    for (const error of [a, b]) {
+      expect(error).toBeInstanceOf(SessionDatabaseError);
+      expect(error).toMatchObject({ code: "ERR_SESSION_DATABASE", sqlState: "22021" });
+      expect(String(error)).toMatch(/0x00/);
+    }
     expect(a !== b).toBe(true);
-    expect(String(a)).toMatch(/0x00/);
-    expect(String(b)).toMatch(/0x00/);
     expect(await textsOf(good)).toEqual(good.map((id) => `good ${id}`));
     expect(await store.readRow(bad1)).toBeUndefined();
     expect(await store.readRow(bad2)).toBeUndefined();
+  });
+
+  test("a row a trigger of the application refuses fails only its caller, with a typed error that quotes none of its data", async () => {
+    const guarded = await createTable(counting.pool, "wiguard");
+    await counting.pool.query(
+      `CREATE FUNCTION "${guarded}_refuse"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ` +
+        `IF NEW.a_session LIKE 'poison%' THEN RAISE EXCEPTION 'refused by policy' USING DETAIL = NEW.a_session, HINT = NEW.id; END IF; ` +
+        `RETURN NEW; END $$`,
+    );
+    await counting.pool.query(
+      `CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON "${guarded}" FOR EACH ROW EXECUTE FUNCTION "${guarded}_refuse"()`,
+    );
+    const target = new PostgresStore({ ...connection.shared(), tableName: guarded });
+    try {
+      const good = Array.from({ length: 10 }, () => randomId());
+      const poisoned = [randomId(), randomId()];
+      const write = (id: string, text: string) => target.writeRow({ kind: "upsert", id, text, expiresAt: future() });
+      const outcomes = await Promise.allSettled([
+        ...good.slice(0, 5).map((id) => write(id, `good ${id}`)),
+        write(poisoned[0]!, "poison secret-one"),
+        ...good.slice(5).map((id) => write(id, `good ${id}`)),
+        write(poisoned[1]!, "poison secret-two"),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual([...Array(5).fill("fulfilled"), "rejected", ...Array(5).fill("fulfilled"), "rejected"]);
+      const errors = [outcomes[5], outcomes[11]].map((o) => (o as PromiseRejectedResult).reason as SessionDatabaseError);
+      expect(errors[0]).not.toBe(errors[1]);
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(SessionDatabaseError);
+        expect(error).toMatchObject({
+          code: "ERR_SESSION_DATABASE",
+          sqlState: "P0001",
+          message: expect.stringContaining("refused by policy"),
+        });
+        // Everything a logger would print: message, stack, own properties, the cause.
+        const logged = JSON.stringify({
+          ...error,
+          message: error.message,
+          stack: error.stack,
+          cause: { ...(error.cause as object), message: String(error.cause) },
+        });
+        expect(logged).not.toContain("secret");
+      }
+      const rows = await target.query<{ id: string }>(`SELECT id::text AS id FROM "${guarded}"`, []);
+      expect(rows.map((row) => row.id).sort()).toEqual([...good].sort());
+    } finally {
+      await target.close();
+      await counting.pool.query(`DROP TABLE "${guarded}"`);
+      await counting.pool.query(`DROP FUNCTION "${guarded}_refuse"()`);
+    }
   });
 
   test("a turn of large payloads (12 × 1 MiB and a small one) is split into batches under the text cap: every write lands", async () => {

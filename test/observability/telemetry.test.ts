@@ -92,7 +92,7 @@ describe("PgSessionStore", () => {
     await expect(store.get(randomId())).rejects.toThrow(StoreClosedError);
     const [span] = fx.takeSpans();
     expect(span!.name).toBe("session.get");
-    expect(span!.status).toEqual({ code: 2, message: "The session store is closed" });
+    expect(span!.status).toEqual({ code: 2, message: "session.get failed: StoreClosedError" });
     expect(span!.attributes["error.type"]).toBe("StoreClosedError");
     expect(span!.events.map((event) => event.name)).toEqual(["exception"]);
     expect(span!.events[0]!.attributes!["exception.type"]).toBe("StoreClosedError");

@@ -1,5 +1,7 @@
 import { createServer, type Server } from "node:net";
 import {
+  DatabaseCause,
+  SessionDatabaseError,
   DuplicateSessionIdError,
   isSessionStoreError,
   LockTimeoutError,
@@ -100,7 +102,7 @@ test("a transaction outliving `timeout` is TransactionTimeoutError and is rolled
   await expect(ctx.store.remove({ id })).resolves.toBe(0);
 });
 
-test("errors have one base class, a literal name and keep their cause", async () => {
+test("errors have one base class, a literal name, a code, and a cause that tells the SQLSTATE without the driver's detail", async () => {
   const id = randomId();
   await ctx.store.insert({ id, serialized: "x" });
   const error = await ctx.store.insert({ id, serialized: "x" }).catch((e: unknown) => e);
@@ -109,14 +111,17 @@ test("errors have one base class, a literal name and keep their cause", async ()
   expect(isSessionStoreError(error, "DuplicateSessionIdError")).toBe(true);
   expect(isSessionStoreError(error, "SessionNotFoundError")).toBe(false);
   expect(isSessionStoreError(new Error("plain"))).toBe(false);
-  // The driver's own error, with its SQLSTATE (the store's own connection is node-postgres)...
+  expect(error).toMatchObject({ code: "ERR_DUPLICATE_SESSION_ID" });
+  // The driver's SQLSTATE and sentence, not its error: PostgreSQL's detail quotes the key (`Key (id)=(...)`).
+  expect((error as Error).cause).toBeInstanceOf(DatabaseCause);
   expect((error as Error).cause).toMatchObject({ code: "23505" });
-  // ...or Prisma's, through a PrismaClient handle.
+  expect(JSON.stringify({ ...(error as object), cause: { ...((error as Error).cause as object) } })).not.toContain("Key (id)");
+  // Through a PrismaClient handle alike.
   const prisma = newPrismaClient();
   try {
     const viaPrisma = await new PostgresStore({ prisma }).insert({ id, serialized: "x" }).catch((e: unknown) => e);
     expect(viaPrisma).toBeInstanceOf(DuplicateSessionIdError);
-    expect((viaPrisma as Error).cause).toMatchObject({ code: "P2010", meta: { driverAdapterError: { cause: { originalCode: "23505" } } } });
+    expect((viaPrisma as Error).cause).toMatchObject({ name: "DatabaseCause", code: "23505" });
   } finally {
     await prisma.$disconnect();
   }
@@ -147,7 +152,10 @@ test("a unique violation is DuplicateSessionIdError only on the sessions table's
     for (const viaStore of [ctx.store, new PostgresStore({ prisma })]) {
       await viaStore.execute(`INSERT INTO "${other}" (id) VALUES ($1)`, [id]).catch(() => undefined);
       const duplicate = await viaStore.execute(`INSERT INTO "${other}" (id) VALUES ($1)`, [id], id).catch((e: unknown) => e);
-      expect(duplicate).not.toBeInstanceOf(SessionStoreError); // not ours to re-type: the driver's error, as it came
+      // Not a duplicate session id: a database error, typed, with its SQLSTATE.
+      expect(duplicate).not.toBeInstanceOf(DuplicateSessionIdError);
+      expect(duplicate).toBeInstanceOf(SessionDatabaseError);
+      expect(duplicate).toMatchObject({ code: "ERR_SESSION_DATABASE", sqlState: "23505" });
       expect(String(duplicate)).toMatch(/duplicate key|Unique constraint/i);
       // The same violation on the sessions table is a duplicate session id.
       await viaStore.insert({ id, serialized: "x" }).catch(() => undefined);
@@ -177,7 +185,7 @@ test("a catalog conflict (CREATE TABLE behind another's uncommitted CREATE TABLE
     await firstClient.query("COMMIT");
     const failure = await second;
     expect(failure).not.toBeInstanceOf(DuplicateSessionIdError);
-    expect(failure).toMatchObject({ code: "23505" });
+    expect(failure).toMatchObject({ sqlState: "23505" });
   } finally {
     firstClient.release();
     await first.query(`DROP TABLE IF EXISTS "${name}"`);

@@ -52,6 +52,12 @@ const StoreBase: StoreBaseConstructor = (() => {
   }
 })();
 
+// The session objects express-session built from a row this store returned (its `createSession`): a
+// save of one of these may update the row but never create it, whatever this process remembers (or has
+// forgotten) of it. A destroyed or revoked session therefore never comes back through a request that
+// loaded it before, on any server and after any amount of other traffic.
+const loadedSessions = new WeakSet<object>();
+
 /** A live row of a listing, decoded. */
 interface ListedRow {
   row: ListingRow;
@@ -157,6 +163,16 @@ export class PgSessionStore extends StoreBase {
   get(sid: string, callback: Callback<FrameworkSession | null>): void;
   get(sid: string, callback?: Callback<FrameworkSession | null>): Promise<FrameworkSession | null> | undefined {
     return settle(this.#observer.wraps ? this.#observer.run("get", () => this.#get(sid)) : this.#get(sid), callback);
+  }
+
+  /**
+   * express-session's own (it builds `req.session` from what `get` returned), recording that the
+   * session came from a row: its saves only update (see `set`).
+   */
+  override createSession(req: object, session: FrameworkSession): any {
+    const created: unknown = super.createSession(req, session);
+    if (typeof created === "object" && created !== null) loadedSessions.add(created);
+    return created;
   }
 
   /** Saves a session in one statement; one whose lifetime is over is destroyed instead. */
@@ -358,7 +374,7 @@ export class PgSessionStore extends StoreBase {
     // a logout in another tab or a revoke of all the user's sessions), it stays gone instead of being
     // resurrected by a late request.
     const write = { id: key, text, expiresAt: storableTime(expiresAt), track: { at: new Date(now), owner: this.#ownerOf(session) } };
-    if (known === undefined) {
+    if (known === undefined && !loadedSessions.has(session)) {
       // Not seen live by this process: a new session's first save, or one another server (or a write
       // cache eviction) left us unaware of. The upsert's RETURNING tells which: `created` only for an insert.
       if ((await this.store.writeRow({ kind: "upsert", ...write })) > 0) this.#observer.created(key);
@@ -475,7 +491,7 @@ export class PgSessionStore extends StoreBase {
   }
 
   async #clear(): Promise<void> {
-    this.#cache.clear();
+    this.#cache.allGone();
     // Every session ended: the old store's copies too (first, as in destroy), or they would be read through again.
     if (this.#readThrough !== undefined) await this.#readThrough.forgetAll();
     await this.store.execute(this.#statements.clear, []);

@@ -7,6 +7,7 @@ import { SessionStoreError } from "../../errors/session-store-error.ts";
  */
 export class UnsupportedRuntimeError extends SessionStoreError {
   override readonly name = "UnsupportedRuntimeError";
+  override readonly code = "ERR_UNSUPPORTED_RUNTIME";
   /** The runtime detected (`globalThis.EdgeRuntime`'s value). */
   readonly runtime: string;
 
@@ -29,4 +30,5 @@ export class UnsupportedRuntimeError extends SessionStoreError {
  */
 export class UnsavedChangesError extends SessionStoreError {
   override readonly name = "UnsavedChangesError";
+  override readonly code = "ERR_UNSAVED_CHANGES";
 }
