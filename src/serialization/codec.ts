@@ -1,4 +1,6 @@
 import { CorruptPayloadError } from "../errors/store-errors.ts";
+import { deserializeFor, serializeFor } from "./keyed-serializer.ts";
+import { frameworkProblem, readProblem } from "./read-limits.ts";
 import type { Serializer } from "./serializer.ts";
 import { UnsupportedValueError } from "./unsupported-value-error.ts";
 
@@ -11,7 +13,7 @@ interface CodecContext {
 export function encode(serializer: Serializer, data: unknown, context: CodecContext): string {
   let text: unknown;
   try {
-    text = serializer.serialize(data);
+    text = serializeFor(serializer, data, context.sessionId);
   } catch (cause) {
     if (cause instanceof UnsupportedValueError) {
       throw new CorruptPayloadError(`Session ${context.sessionId} could not be serialized: ${cause.message}`, {
@@ -38,12 +40,25 @@ export function decode(serializer: Serializer, text: string | null, context: Cod
   }
   let data: unknown;
   try {
-    data = serializer.deserialize(text);
+    data = deserializeFor(serializer, text, context.sessionId);
   } catch (cause) {
     throw new CorruptPayloadError(`Session could not be unserialized: ${context.sessionId}`, { ...context, cause });
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new CorruptPayloadError(`Session could not be unserialized: ${context.sessionId} does not hold an object`, context);
   }
+  // What the write path refuses is refused on the way in too, whoever wrote the row.
+  const problem = readProblem(data);
+  if (problem !== undefined)
+    throw new CorruptPayloadError(`Session could not be unserialized: ${context.sessionId} holds ${problem}`, context);
   return data as Record<string, unknown>;
+}
+
+/** {@link decode}, for data handed to a framework's session object or an app: see `frameworkProblem`. */
+export function decodeForFramework(serializer: Serializer, text: string | null, context: CodecContext): Record<string, unknown> {
+  const data = decode(serializer, text, context);
+  const problem = frameworkProblem(data);
+  if (problem !== undefined)
+    throw new CorruptPayloadError(`Session could not be unserialized: ${context.sessionId} holds ${problem}`, context);
+  return data;
 }

@@ -2,6 +2,7 @@ import { hash } from "node:crypto";
 import { EncryptedPayloadError } from "./encrypted-payload-error.ts";
 import { resolveKeys, type EncryptionKey } from "./encryption-keys.ts";
 import { newNonce, PayloadCipher } from "./payload-cipher.ts";
+import { withRowKey } from "./keyed-serializer.ts";
 import { superjsonSerializer, type Serializer } from "./serializer.ts";
 
 export { EncryptedPayloadError } from "./encrypted-payload-error.ts";
@@ -49,6 +50,9 @@ const textsPerObject = 8;
  * authenticated (the Serializer interface does not pass it): a payload copied to another row decrypts
  * there as that row's session.
  */
+// A read remembered for its row: the stored key, then the text's digest.
+const readKey = (key: string, digest: string) => `${key}\0${digest}`;
+
 export function createEncryptingSerializer(options: EncryptingSerializerOptions): Serializer {
   if (typeof options !== "object" || options === null)
     throw new TypeError("createEncryptingSerializer needs options { keys, serializer?, acceptPlaintext? }");
@@ -74,13 +78,15 @@ export function createEncryptingSerializer(options: EncryptingSerializerOptions)
   // Re-sealing a text with the nonce it was sealed with before gives the same payload: that is what keeps
   // `serialize` of unchanged data stable, which callers compare (SessionManager decides "modified",
   // and whether a deleted session was changed, by comparing serialize() results of one data object;
-  // the adapter skips writing back what it read). A nonce is reused only for a text whose SHA-256 is that
-  // of the text it was made for, i.e. the same text: never two different texts under one nonce.
+  // the adapter skips writing back what it read). A nonce is reused only for a text whose SHA-256 (of its
+  // UTF-8 bytes, the very bytes sealed) is that of the text it was made for, and for the same row: never
+  // two different plaintexts under one nonce, and two sessions holding equal data never share a
+  // ciphertext.
   //
   // `identity`: per data object, the texts it was sealed as. Exact for SessionManager, whatever the cache.
   const identity = new WeakMap<object, Map<string, Buffer>>();
-  // `reads`: texts decrypted under the current key, least recently used first. For the adapter, whose
-  // `set` serializes a new object holding what `get` read.
+  // `reads`: texts decrypted under the current key, by row and digest, least recently used first. For
+  // the adapter, whose `set` serializes a new object holding what `get` read.
   const reads = new Map<string, Buffer>();
 
   const remember = (digest: string, nonce: Buffer) => {
@@ -89,35 +95,35 @@ export function createEncryptingSerializer(options: EncryptingSerializerOptions)
     if (reads.size > reuseCacheSize) reads.delete(reads.keys().next().value as string);
   };
 
-  return {
-    serialize(data) {
-      const text = inner.serialize(data);
-      if (typeof text !== "string") throw new TypeError(`the inner serializer returned ${typeof text}, not text`);
-      const digest = hash("sha256", text, "base64");
-      const seen = typeof data === "object" && data !== null ? identity.get(data) : undefined;
-      const nonce = seen?.get(digest) ?? reads.get(digest) ?? newNonce();
-      const payload = cipher.seal(text, nonce);
-      if (typeof data === "object" && data !== null) {
-        const texts = seen ?? new Map<string, Buffer>();
-        if (seen === undefined) identity.set(data, texts);
-        if (!texts.has(digest)) {
-          texts.set(digest, nonce);
-          if (texts.size > textsPerObject) texts.delete(texts.keys().next().value as string);
-        }
+  const serialize = (data: unknown, key: string): string => {
+    const text = inner.serialize(data);
+    if (typeof text !== "string") throw new TypeError(`the inner serializer returned ${typeof text}, not text`);
+    const digest = hash("sha256", text, "base64");
+    const seen = typeof data === "object" && data !== null ? identity.get(data) : undefined;
+    const nonce = seen?.get(digest) ?? (key === "" ? undefined : reads.get(readKey(key, digest))) ?? newNonce();
+    const payload = cipher.seal(text, nonce);
+    if (typeof data === "object" && data !== null) {
+      const texts = seen ?? new Map<string, Buffer>();
+      if (seen === undefined) identity.set(data, texts);
+      if (!texts.has(digest)) {
+        texts.set(digest, nonce);
+        if (texts.size > textsPerObject) texts.delete(texts.keys().next().value as string);
       }
-      return payload;
-    },
-    deserialize(text) {
-      if (!PayloadCipher.isSealed(text)) {
-        if (acceptPlaintext) return inner.deserialize(text);
-        throw new EncryptedPayloadError(
-          "plaintext",
-          "payload is not encrypted (no enc: prefix); to read unencrypted sessions while migrating, set acceptPlaintext: true",
-        );
-      }
-      const opened = cipher.open(text);
-      if (reuseCacheSize > 0 && opened.keyId === cipher.currentKeyId) remember(hash("sha256", opened.text, "base64"), opened.nonce);
-      return inner.deserialize(opened.text);
-    },
+    }
+    return payload;
   };
+  const deserialize = (text: string, key: string): unknown => {
+    if (!PayloadCipher.isSealed(text)) {
+      if (acceptPlaintext) return inner.deserialize(text);
+      throw new EncryptedPayloadError(
+        "plaintext",
+        "payload is not encrypted (no enc: prefix); to read unencrypted sessions while migrating, set acceptPlaintext: true",
+      );
+    }
+    const opened = cipher.open(text);
+    if (reuseCacheSize > 0 && key !== "" && opened.keyId === cipher.currentKeyId)
+      remember(readKey(key, hash("sha256", opened.text, "base64")), opened.nonce);
+    return inner.deserialize(opened.text);
+  };
+  return withRowKey({ serialize: (data) => serialize(data, ""), deserialize: (text) => deserialize(text, "") }, { serialize, deserialize });
 }

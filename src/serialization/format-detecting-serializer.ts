@@ -1,4 +1,5 @@
 import { apacheSessionSerializer } from "./apache-session-serializer.ts";
+import { deserializeFor, serializeFor, withRowKey } from "./keyed-serializer.ts";
 import { superjsonSerializer, type Serializer } from "./serializer.ts";
 
 export interface FormatDetectingSerializerOptions {
@@ -23,8 +24,14 @@ export function createFormatDetectingSerializer(options: FormatDetectingSerializ
   const json = options.json ?? superjsonSerializer;
   const storable = options.storable ?? apacheSessionSerializer;
   const { write } = options;
-  return {
+  const reader = (text: string) => (text.trimStart().startsWith("{") ? json : storable);
+  const serializer: Serializer = {
     serialize: (data) => write.serialize(data),
-    deserialize: (text) => (text.trimStart().startsWith("{") ? json : storable).deserialize(text),
+    deserialize: (text) => reader(text).deserialize(text),
   };
+  // The row's key goes on to the serializers that want it (an encrypting one).
+  return withRowKey(serializer, {
+    serialize: (data, key) => serializeFor(write, data, key),
+    deserialize: (text, key) => deserializeFor(reader(text), text, key),
+  });
 }

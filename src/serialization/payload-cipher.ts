@@ -8,7 +8,9 @@ const version = "v1";
 const nonceLength = 12; // 96 bits, GCM's native nonce size
 const tagLength = 16;
 const base64Url = /^[A-Za-z0-9_-]*$/;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// `ignoreBOM`: a leading U+FEFF is part of the text (the default drops it, and the text opened would
+// then not be the text sealed).
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** A fresh random 96-bit nonce. */
 export function newNonce(): Buffer {

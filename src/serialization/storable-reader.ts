@@ -95,6 +95,9 @@ class StorableReader {
         return item;
       }
       case SX.REF: {
+        // A reference to a reference is refused (below) before it is read: a long chain of them would
+        // otherwise be read recursively, one stack frame per link, deeper than any stack.
+        if (this.#bytes[this.#offset] === SX.REF) throw this.#refused("a reference to a reference", at);
         const tag = this.#tag(unresolved);
         const referent = this.#item(depth);
         if (referent.kind !== "container")

@@ -2,6 +2,7 @@ import { Decimal } from "@prisma/client-runtime-utils";
 import { SuperJSON } from "superjson";
 import { escapeGuardedKeys, unescapeGuardedKeys } from "./guarded-keys.ts";
 import { inspectData, type TypeRegistry } from "./inspect-data.ts";
+import { parsedWithinLimits } from "./read-limits.ts";
 import type { Serializer } from "./serializer.ts";
 
 export interface SuperjsonSerializerOptions {
@@ -71,7 +72,7 @@ export function createSuperjsonSerializer(options: SuperjsonSerializerOptions = 
       if (typeof envelope !== "object" || envelope === null) return envelope;
       if (envelope.escapedKeys === true) return unescapeGuardedKeys(superjson.deserialize(envelope as never));
       // Plain JSON data (what the fast path above writes): nothing for superjson to restore.
-      if (envelope.meta === undefined) return envelope.json;
+      if (envelope.meta === undefined) return parsedWithinLimits(envelope.json, text);
       return superjson.deserialize(envelope as never, { inPlace: true });
     },
   };

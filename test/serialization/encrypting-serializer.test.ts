@@ -199,20 +199,42 @@ describe("the payload", () => {
     expect(serializer.serialize(data)).toBe(first);
   });
 
-  test("a text just read is sealed as read (write avoidance), unless reuseCacheSize is 0", () => {
+  test("a text just read is sealed as read for its row (write avoidance), unless reuseCacheSize is 0", () => {
     const writer = encrypting([keyA]);
-    const stored = writer.serialize({ cart: [1, 2] });
+    const stored = encode(writer, { cart: [1, 2] }, context);
     const reader = encrypting([keyA]);
-    reader.deserialize(stored);
-    expect(reader.serialize({ cart: [1, 2] })).toBe(stored);
-    expect(reader.serialize({ cart: [1, 2, 3] })).not.toBe(stored);
+    decode(reader, stored, context);
+    expect(encode(reader, { cart: [1, 2] }, context)).toBe(stored);
+    expect(encode(reader, { cart: [1, 2, 3] }, context)).not.toBe(stored);
     const fresh = encrypting([keyA], { reuseCacheSize: 0 });
-    fresh.deserialize(stored);
-    expect(fresh.serialize({ cart: [1, 2] })).not.toBe(stored);
+    decode(fresh, stored, context);
+    expect(encode(fresh, { cart: [1, 2] }, context)).not.toBe(stored);
     // Only reads under the first key: rows under an older key are rewritten under the new one.
     const rotated = encrypting([keyB, keyA]);
-    rotated.deserialize(stored);
-    expect(rotated.serialize({ cart: [1, 2] })).toMatch(payloadShape("2026-11"));
+    decode(rotated, stored, context);
+    expect(encode(rotated, { cart: [1, 2] }, context)).toMatch(payloadShape("2026-11"));
+  });
+
+  test("another row holding equal data never gets the same payload (nor a nonce) from what this row read", () => {
+    const serializer = encrypting([keyA]);
+    const stored = encode(serializer, { cart: [1, 2] }, context);
+    decode(serializer, stored, context);
+    const other = encode(serializer, { cart: [1, 2] }, { ...context, sessionId: "s2" });
+    expect(other).not.toBe(stored);
+    expect(nonceOf(other)).not.toBe(nonceOf(stored));
+    // Nor does a serialize outside any row (the public interface, called directly).
+    expect(nonceOf(serializer.serialize({ cart: [1, 2] }))).not.toBe(nonceOf(stored));
+  });
+
+  test("a leading byte order mark is part of the text: kept on reading, and never sealed under the nonce of the text without it", () => {
+    // A custom inner serializer whose text may start with U+FEFF.
+    const inner = { serialize: (data: unknown) => (data as { t: string }).t, deserialize: (text: string) => ({ t: text }) };
+    const serializer = createEncryptingSerializer({ keys: [keyA], serializer: inner });
+    const withBom = encode(serializer, { t: "\uFEFFsecret" }, context);
+    expect(decode(serializer, withBom, context)).toEqual({ t: "\uFEFFsecret" });
+    const without = encode(serializer, { t: "secret" }, context);
+    expect(nonceOf(without)).not.toBe(nonceOf(withBom));
+    expect(decode(serializer, without, context)).toEqual({ t: "secret" });
   });
 
   test("what the inner serializer refuses is still CorruptPayloadError with its key path", () => {

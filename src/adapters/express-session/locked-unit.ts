@@ -13,7 +13,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { TransactionOptions } from "../../driver/driver.ts";
 import { ReadOnlyFieldError, SessionClosedError, SessionNotFoundError, SessionReentryError } from "../../errors/store-errors.ts";
 import { GuardedData } from "../../lifecycle/guarded-data.ts";
-import { decode, encode } from "../../serialization/codec.ts";
+import { decodeForFramework, encode } from "../../serialization/codec.ts";
 import type { Serializer } from "../../serialization/serializer.ts";
 import type { PostgresStore } from "../../store/postgres-store.ts";
 import { assertOnlyOptions, normalizeLockTimeout, normalizeTransactionOptions } from "../../store/store-options.ts";
@@ -366,7 +366,7 @@ export class LockedUnits<D extends object> {
   }
 
   #decode(key: string, text: string | null): Record<string, unknown> {
-    return decode(this.#serializer, text, { sessionId: key, table: this.#store.tableName });
+    return decodeForFramework(this.#serializer, text, { sessionId: key, table: this.#store.tableName });
   }
 
   #encode(key: string, data: Record<string, unknown>): string {

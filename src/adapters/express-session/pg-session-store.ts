@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import type { RowOwner } from "../../coalescer/session-rows.ts";
 import { CorruptPayloadError, InvalidSessionIdError } from "../../errors/store-errors.ts";
-import { decode, encode } from "../../serialization/codec.ts";
+import { decodeForFramework, encode } from "../../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../../serialization/serializer.ts";
 import { PostgresStore } from "../../store/postgres-store.ts";
 import {
@@ -162,7 +162,7 @@ export class PgSessionStore extends StoreBase {
   get(sid: string): Promise<FrameworkSession | null>;
   get(sid: string, callback: Callback<FrameworkSession | null>): void;
   get(sid: string, callback?: Callback<FrameworkSession | null>): Promise<FrameworkSession | null> | undefined {
-    return settle(this.#observer.wraps ? this.#observer.run("get", () => this.#get(sid)) : this.#get(sid), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("get", () => this.#get(sid)) : this.#get(sid), callback, this.#logger);
   }
 
   /**
@@ -180,7 +180,7 @@ export class PgSessionStore extends StoreBase {
   set(sid: string, session: FrameworkSession | SessionLike, callback: Callback<void>): void;
   set(sid: string, session: FrameworkSession | SessionLike, callback?: Callback<void>): Promise<void> | undefined {
     const s = session as SessionLike;
-    return settle(this.#observer.wraps ? this.#observer.run("set", () => this.#set(sid, s)) : this.#set(sid, s), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("set", () => this.#set(sid, s)) : this.#set(sid, s), callback, this.#logger);
   }
 
   /** Extends a session's expiry without rewriting its data (skipped while within `touchAfter`). */
@@ -188,7 +188,11 @@ export class PgSessionStore extends StoreBase {
   touch(sid: string, session: FrameworkSession | SessionLike, callback: Callback<void>): void;
   touch(sid: string, session: FrameworkSession | SessionLike, callback?: Callback<void>): Promise<void> | undefined {
     const s = session as SessionLike;
-    return settle(this.#observer.wraps ? this.#observer.run("touch", () => this.#touch(sid, s)) : this.#touch(sid, s), callback);
+    return settle(
+      this.#observer.wraps ? this.#observer.run("touch", () => this.#touch(sid, s)) : this.#touch(sid, s),
+      callback,
+      this.#logger,
+    );
   }
 
   /**
@@ -198,7 +202,11 @@ export class PgSessionStore extends StoreBase {
   destroy(sid: string): Promise<void>;
   destroy(sid: string, callback: Callback<void>): void;
   destroy(sid: string, callback?: Callback<void>): Promise<void> | undefined {
-    return settle(this.#observer.wraps ? this.#observer.run("destroy", () => this.#destroy(sid)) : this.#destroy(sid), callback);
+    return settle(
+      this.#observer.wraps ? this.#observer.run("destroy", () => this.#destroy(sid)) : this.#destroy(sid),
+      callback,
+      this.#logger,
+    );
   }
 
   /**
@@ -210,28 +218,28 @@ export class PgSessionStore extends StoreBase {
   all(): Promise<ListedSession[]>;
   all(callback: Callback<ListedSession[]>): void;
   all(callback?: Callback<ListedSession[]>): Promise<ListedSession[]> | undefined {
-    return settle(this.#observer.wraps ? this.#observer.run("all", () => this.#all()) : this.#all(), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("all", () => this.#all()) : this.#all(), callback, this.#logger);
   }
 
   /** The `id`s of what `all()` returns (with `hashIds`: stored keys, which `destroy` accepts). */
   ids(): Promise<string[]>;
   ids(callback: Callback<string[]>): void;
   ids(callback?: Callback<string[]>): Promise<string[]> | undefined {
-    return settle(this.#observer.wraps ? this.#observer.run("ids", () => this.#ids()) : this.#ids(), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("ids", () => this.#ids()) : this.#ids(), callback, this.#logger);
   }
 
   /** The number of sessions `all()` returns (it decodes every live row to count only those). */
   length(): Promise<number>;
   length(callback: Callback<number>): void;
   length(callback?: Callback<number>): Promise<number> | undefined {
-    return settle(this.#observer.wraps ? this.#observer.run("length", () => this.#length()) : this.#length(), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("length", () => this.#length()) : this.#length(), callback, this.#logger);
   }
 
   /** Deletes every row of the table (all sessions, whoever wrote them). */
   clear(): Promise<void>;
   clear(callback: Callback<void>): void;
   clear(callback?: Callback<void>): Promise<void> | undefined {
-    return settle(this.#observer.wraps ? this.#observer.run("clear", () => this.#clear()) : this.#clear(), callback);
+    return settle(this.#observer.wraps ? this.#observer.run("clear", () => this.#clear()) : this.#clear(), callback, this.#logger);
   }
 
   /**
@@ -548,7 +556,7 @@ export class PgSessionStore extends StoreBase {
   }
 
   #decode(sid: string, text: string | null): Record<string, unknown> {
-    return decode(this.#serializer, text, { sessionId: sid, table: this.store.tableName });
+    return decodeForFramework(this.#serializer, text, { sessionId: sid, table: this.store.tableName });
   }
 }
 

@@ -2,7 +2,7 @@
 // `next/headers`, so Server Actions and Route Handlers need no Request or Response to pass around.
 // Imported as `next/headers.js`: `next` has no `exports` map, so Node's ESM resolver (a test runner, or
 // this package left unbundled by `serverExternalPackages`) needs the file name; bundlers take it too.
-import { cookies } from "next/headers.js";
+import { cookies, headers } from "next/headers.js";
 import type { TransactionOptions } from "../../driver/driver.ts";
 import { assertNodeRuntime } from "../web/runtime.ts";
 import { WebSessions, type SessionValues, type WebSession, type WebSessionsOptions } from "../web/web-sessions.ts";
@@ -105,10 +105,16 @@ export function createNextSessions<D extends object = SessionValues>(options: Ne
 
   // `cookies()` before this: while `next build` prerenders a page, it stops the render there (the page
   // is dynamic), before the sessions are made (from an environment the build may not have).
-  const loadFrom = (store: CookieStore): Promise<WebSession<D>> => {
+  //
+  // Of duplicate cookies (a sibling subdomain can plant one of the same name), the first is the
+  // session, as express-session and the web core read it; `cookies()` holds the last one sent. So the
+  // raw header decides, unless this request has set the cookie since (`cookies()` then holds that one).
+  const loadFrom = async (store: CookieStore): Promise<WebSession<D>> => {
     const sessions = sessionsOf();
     const { name } = sessions.cookie;
-    const value = store.get(name)?.value;
+    const current = store.get(name)?.value;
+    const sent = valuesOf((await headers()).get("cookie"), name);
+    const value = sent.length > 1 && current === sent[sent.length - 1] ? sent[0] : current;
     // The core reads a Cookie header; Next.js has decoded the value, so it is encoded again as sent.
     return sessions.load(value === undefined ? undefined : `${name}=${encodeURIComponent(value)}`);
   };
@@ -154,4 +160,21 @@ export function createNextSessions<D extends object = SessionValues>(options: Ne
       if (made !== undefined && owned) await made.close();
     },
   };
+}
+
+/** The values of every cookie named `name` in a Cookie header, in the order sent, decoded as Next.js decodes them. */
+function valuesOf(header: string | null, name: string): string[] {
+  if (header === null) return [];
+  const values: string[] = [];
+  for (const pair of header.split(";")) {
+    const at = pair.indexOf("=");
+    if (at < 0 || pair.slice(0, at).trim() !== name) continue;
+    const raw = pair.slice(at + 1).trim();
+    try {
+      values.push(decodeURIComponent(raw));
+    } catch {
+      values.push(raw);
+    }
+  }
+  return values;
 }

@@ -10,7 +10,7 @@ import { runOneRowWrite } from "../../coalescer/direct-rows.ts";
 import type { StoredRow } from "../../coalescer/session-rows.ts";
 import type { TransactionOptions } from "../../driver/driver.ts";
 import { InvalidSessionIdError } from "../../errors/store-errors.ts";
-import { decode, encode } from "../../serialization/codec.ts";
+import { decodeForFramework, encode } from "../../serialization/codec.ts";
 import { superjsonSerializer, type Serializer } from "../../serialization/serializer.ts";
 import { PostgresStore } from "../../store/postgres-store.ts";
 import type { StoreTransaction } from "../../store/store-transaction.ts";
@@ -268,7 +268,7 @@ export class SessionEngine {
 
   /** The app's data in a stored text (a fresh copy). */
   dataOf(sid: string, text: string): Record<string, unknown> {
-    return withoutCookie(decode(this.#serializer, text, { sessionId: this.keyOf(sid) ?? "", table: this.store.tableName }));
+    return withoutCookie(decodeForFramework(this.#serializer, text, { sessionId: this.keyOf(sid) ?? "", table: this.store.tableName }));
   }
 
   /**
@@ -417,7 +417,7 @@ export class SessionEngine {
       if (row !== undefined) this.#observer.expiredOnRead(key, row.expires_at!.getTime(), "expired");
       return undefined;
     }
-    const data = decode(this.#serializer, row.a_session, { sessionId: key, table: this.store.tableName });
+    const data = decodeForFramework(this.#serializer, row.a_session, { sessionId: key, table: this.store.tableName });
     // a_session is not NULL here: decode refuses a NULL payload.
     return { data: withoutCookie(data), stored: { text: row.a_session!, expiresAt: row.expires_at?.getTime() ?? Infinity } };
   }

@@ -10,6 +10,8 @@ import { cookieHeader, dataStatements, sessionIdOf, signedCookie, webFixture, ty
 
 /** One request as Next.js' `cookies()` sees it in a Server Action or Route Handler. */
 interface FakeRequest {
+  /** The request's headers, as Next.js' `headers()` gives them. */
+  headers: Headers;
   store: { get(name: string): { value: string } | undefined; set(...args: unknown[]): unknown };
   /** The Set-Cookie headers of the response so far. */
   setCookies(): string[];
@@ -22,10 +24,12 @@ interface FakeRequest {
 const scope = new AsyncLocalStorage<FakeRequest>();
 
 function request(cookie?: string): FakeRequest {
-  const incoming = new RequestCookies(new Headers(cookie === undefined ? {} : { cookie }));
+  const headers = new Headers(cookie === undefined ? {} : { cookie });
+  const incoming = new RequestCookies(headers);
   const responseHeaders = new Headers();
   const outgoing = new ResponseCookies(responseHeaders);
   const fake: FakeRequest = {
+    headers,
     // What the request set is what its later reads see (Next.js' MutableRequestCookiesAdapter).
     store: {
       get: (name) => outgoing.get(name) ?? incoming.get(name),
@@ -44,6 +48,11 @@ jest.unstable_mockModule("next/headers.js", () => ({
     if (current === undefined) throw new Error("`cookies` was called outside a request scope");
     current.calls += 1;
     return current.store;
+  },
+  headers: async () => {
+    const current = scope.getStore();
+    if (current === undefined) throw new Error("`headers` was called outside a request scope");
+    return current.headers;
   },
 }));
 
@@ -139,6 +148,17 @@ describe("get, save, lock, destroy through cookies()", () => {
     expect(again.id).toBe(id);
     expect(again.data).toEqual({ user: "ann" });
     expect(dataStatements(fx.take())).toHaveLength(1); // one SELECT
+  });
+
+  test("of duplicate cookies the first is the session, as on every entry (a planted second cookie is ignored)", async () => {
+    const next = createNextSessions<Data>(webSessions());
+    const ann = await login(next, { user: "ann" });
+    const mallory = await login(next, { user: "mallory" });
+    const planted = mallory.cookie.replace(/^connect\.sid=/, "");
+    const both = `${ann.cookie}; other=1; connect.sid=${planted}`;
+    expect((await request(both).run(() => next.get())).data).toEqual({ user: "ann" });
+    // The other order: the first (mallory's here) wins too, whatever Next.js' cookies() keeps.
+    expect((await request(`${mallory.cookie}; ${ann.cookie}`).run(() => next.get())).data).toEqual({ user: "mallory" });
   });
 
   test("lock: concurrent increments of one session all count; the result is fn's; each response sets the cookie", async () => {
