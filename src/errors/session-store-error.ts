@@ -1,3 +1,5 @@
+import { sessionHandle, withoutKey } from "./session-handle.ts";
+
 /** Where an error happened: the session and the table, when known. */
 export interface SessionErrorContext {
   sessionId?: string | undefined;
@@ -18,14 +20,27 @@ export class SessionStoreError extends Error {
   /** A stable code for the error's class (`ERR_LOCK_TIMEOUT`...), for logs and `switch`es. */
   readonly code: string = "ERR_SESSION_STORE";
   declare readonly [brand]: true;
-  readonly sessionId: string | undefined;
+  /**
+   * The session's stored key (its id, or the id's hash with `hashIds`). A credential: not enumerable,
+   * so loggers that print an error's properties (pino, `JSON.stringify`) leave it out, and the message
+   * names the session by {@link sessionHandle} instead. Kept for code that must act on the session.
+   */
+  declare readonly sessionId: string | undefined;
+  /** The session's handle (see `userSessions()`): what to log and correlate. */
+  readonly sessionHandle: string | undefined;
   readonly table: string | undefined;
 
   constructor(message: string, context: SessionErrorContext = {}) {
-    super(message, context.cause === undefined ? undefined : { cause: context.cause });
-    this.sessionId = context.sessionId;
+    super(withoutKey(message, context.sessionId), context.cause === undefined ? undefined : { cause: context.cause });
+    Object.defineProperty(this, "sessionId", { value: context.sessionId, enumerable: false });
+    this.sessionHandle = context.sessionId === undefined || context.sessionId === "" ? undefined : sessionHandle(context.sessionId);
     this.table = context.table;
     Object.defineProperty(this, brand, { value: true });
+  }
+
+  /** What `JSON.stringify` writes: no session id, its handle. */
+  toJSON(): Record<string, unknown> {
+    return { ...(this as object), message: this.message };
   }
 }
 

@@ -1,4 +1,3 @@
-import { hash } from "node:crypto";
 import type { SessionEventMap, SessionEventName } from "./session-events.ts";
 
 /** Where a layer's events go: its own emitter (SessionEventEmitter), or PgSessionStore's EventEmitter. */
@@ -9,13 +8,7 @@ export interface EventSink {
   emit<K extends SessionEventName>(event: K, payload: SessionEventMap[K]): void;
 }
 
-/**
- * The handle of a stored key: the first 128 bits of its SHA-256, in hex — what `userSessions()` lists
- * (user-statements.ts computes the same in SQL from `id::text`; stored keys never end in spaces).
- */
-export function sessionHandle(key: string): string {
-  return hash("sha256", key, "hex").slice(0, 32);
-}
+export { sessionHandle } from "../errors/session-handle.ts";
 
 const listenerFailure = "prisma-pg-session: a session event listener threw; the operation itself went through";
 

@@ -94,8 +94,8 @@ export interface SessionOperationFailedEvent extends SessionEventBase {
   /** The failed operation: `get`, `set`, `open`, `save`... (the span's and metric's `session.operation`). */
   operation: string;
   /**
-   * What it threw: a SessionStoreError (whose message and context may name the session's stored key,
-   * as thrown errors do), or what your callback threw inside a unit of work.
+   * What it threw: a SessionStoreError (which names the session by its handle; its `sessionId` is not
+   * enumerable, so loggers leave it out), or what your callback threw inside a unit of work.
    */
   error: unknown;
   /** How long it ran before failing, in ms. */

@@ -42,7 +42,12 @@ export function decode(serializer: Serializer, text: string | null, context: Cod
   try {
     data = deserializeFor(serializer, text, context.sessionId);
   } catch (cause) {
-    throw new CorruptPayloadError(`Session could not be unserialized: ${context.sessionId}`, { ...context, cause });
+    // JSON.parse's message quotes the text around the fault: session data stays out of the error.
+    const kept =
+      cause instanceof SyntaxError
+        ? new SyntaxError("the payload is not valid JSON (the parser's message, which quotes it, is left out)")
+        : cause;
+    throw new CorruptPayloadError(`Session could not be unserialized: ${context.sessionId}`, { ...context, cause: kept });
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new CorruptPayloadError(`Session could not be unserialized: ${context.sessionId} does not hold an object`, context);

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PgSessionStore } from "../../src/adapters/express-session/index.ts";
 import { createEncryptingSerializer, PostgresStore, SessionManager, superjsonSerializer, type EncryptionKey } from "../../src/index.ts";
+import { sessionHandle } from "../../src/errors/session-handle.ts";
 import { randomId, testDatabaseUrl } from "../support/database.ts";
 import { runCliProcess, type CliRun } from "../support/cli-process.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
@@ -223,7 +224,7 @@ test("rekey shows a progress bar on a terminal", async () => {
   }
 });
 
-test("show decrypts with SESSION_ENCRYPTION_KEYS (plaintext rows too); without the key it fails as corrupt, with the id", async () => {
+test("show decrypts with SESSION_ENCRYPTION_KEYS (plaintext rows too); without the key it fails as corrupt, naming the session by its handle", async () => {
   const { table, store } = await newTable();
   const { id } = await manager(store, keyA).create({ user: "ann", at: new Date("2026-11-25T08:00:00Z") });
   const plaintext = randomId();
@@ -241,7 +242,9 @@ test("show decrypts with SESSION_ENCRYPTION_KEYS (plaintext rows too); without t
   const withoutKeys = await cli(["show", id, "--json", "--table", table]);
   expect(withoutKeys.code).toBe(1);
   expect(JSON.parse(withoutKeys.stdout).error).toMatchObject({ name: "CorruptPayloadError" });
-  expect(withoutKeys.stderr).toContain(id);
+  // Named by its handle: the id is a credential.
+  expect(withoutKeys.stderr).toContain(sessionHandle(id));
+  expect(withoutKeys.stderr).not.toContain(id);
   const wrongKey = await cli(["show", id, "--json", "--table", table], envOf(keyC));
   expect(wrongKey.code).toBe(1);
   expect(JSON.parse(wrongKey.stdout).error.name).toMatch(/EncryptedPayloadError|CorruptPayloadError/);

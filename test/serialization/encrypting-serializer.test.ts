@@ -15,6 +15,7 @@ import {
   type Serializer,
 } from "../../src/index.ts";
 import { decode, encode } from "../../src/serialization/codec.ts";
+import { sessionHandle } from "../../src/errors/session-handle.ts";
 import { randomId } from "../support/database.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
@@ -289,7 +290,14 @@ describe("what cannot be decrypted is a typed error, and the row is left as it w
     const id = await insertRow(text);
     const error = await rejection(managerWith(serializer).read(id));
     expect(error).toBeInstanceOf(CorruptPayloadError);
-    expect(error).toMatchObject({ sessionId: id, table: ctx.table, message: `Session could not be unserialized: ${id}` });
+    // The session named by its handle, never its id; the id stays on the error for code, not for logs.
+    expect(error).toMatchObject({
+      sessionHandle: sessionHandle(id),
+      table: ctx.table,
+      message: `Session could not be unserialized: <session ${sessionHandle(id)}>`,
+    });
+    expect((error as CorruptPayloadError).sessionId).toBe(id);
+    expect(JSON.stringify(error)).not.toContain(id);
     expect(error.cause).toBeInstanceOf(EncryptedPayloadError);
     expect((await rowOf(id))?.a_session).toBe(text);
     return error.cause as EncryptedPayloadError;
