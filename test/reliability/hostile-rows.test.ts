@@ -9,6 +9,7 @@ import { apacheSessionSerializer, CorruptPayloadError, StorableDataError, superj
 import { decode, decodeForFramework } from "../../src/serialization/codec.ts";
 import { encodeBase64Lines } from "../../src/serialization/apache-session-serializer.ts";
 import { baseUrl, CookieClient } from "../support/http.ts";
+import { thrownBy } from "../support/thrown-by.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 // Rows the write path would never write, put in the table by someone else (another app, a restored
@@ -85,35 +86,20 @@ describe("the read path refuses what the write path refuses, with CorruptPayload
     ["nesting 20,000 levels deep", nested(20_000), /nested more than 1000 levels deep/],
     ["an own __proto__ key (for a framework's session object)", protoRow, /a key named __proto__/],
   ])("superjson: %s", (_label, text, problem) => {
-    let error: unknown;
-    try {
-      decodeForFramework(superjsonSerializer, text, context);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => decodeForFramework(superjsonSerializer, text, context));
     expect(error).toBeInstanceOf(CorruptPayloadError);
     expect((error as Error).message).toMatch(problem);
   });
 
   test("Storable: a chain of 100,000 references to references is refused, not a stack overflow", () => {
-    let error: unknown;
-    try {
-      decode(apacheSessionSerializer, encodeBase64Lines(refChain(100_000)), context);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => decode(apacheSessionSerializer, encodeBase64Lines(refChain(100_000)), context));
     expect(error).toBeInstanceOf(CorruptPayloadError);
     expect((error as CorruptPayloadError).cause).toBeInstanceOf(StorableDataError);
     expect(String((error as CorruptPayloadError).cause)).toMatch(/a reference to a reference/);
   });
 
   test("Storable: back-references expanding to 2^40 values are refused", () => {
-    let error: unknown;
-    try {
-      decode(apacheSessionSerializer, encodeBase64Lines(storableDag(40)), context);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => decode(apacheSessionSerializer, encodeBase64Lines(storableDag(40)), context));
     expect(error).toBeInstanceOf(CorruptPayloadError);
     expect((error as Error).message).toMatch(/expanding to more than 1,000,000 values/);
   });
