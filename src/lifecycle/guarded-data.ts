@@ -1,8 +1,12 @@
+import { isTrackable, trackAll, type Tracker } from "../serialization/tracked-values.ts";
+
 /**
  * Session data as a tree of proxies that ask `guard` before every write, at any depth: property sets,
- * deletes and definitions, and the mutating methods of Map, Set, Date and typed arrays (whose internal
- * slots a proxy cannot reach, so their methods run on the real object). Reads pass through; nested
- * objects come back wrapped, the same proxy each time.
+ * deletes and definitions, and the mutating methods of typed arrays, URLs and subclasses of the
+ * built-ins (whose internal slots a proxy cannot reach, so their methods run on the real object).
+ * Plain Dates, Maps, Sets and RegExps are not proxied: those of the loaded data are tracked (the real
+ * object, whose mutating methods ask `guard`: tracked-values.ts), those the app puts in are its own.
+ * Reads pass through; nested objects come back wrapped, the same proxy each time.
  */
 export class GuardedData {
   readonly root: object;
@@ -10,10 +14,13 @@ export class GuardedData {
   readonly #proxies = new WeakMap<object, object>();
   readonly #targets = new WeakMap<object, object>();
   readonly #rawRoot: object;
+  readonly #tracker: Tracker;
 
   constructor(raw: object, guard: (key: string | symbol, atRoot: boolean) => void) {
     this.#rawRoot = raw;
     this.#guard = guard;
+    this.#tracker = { guard: (method) => guard(method, false), wrap: (value) => this.#wrap(value), unwrap: (value) => this.unwrap(value) };
+    trackAll(raw, this.#tracker);
     this.root = this.#wrap(raw);
   }
 
@@ -26,6 +33,10 @@ export class GuardedData {
     if (typeof value !== "object" || value === null) return value;
     const known = this.#proxies.get(value);
     if (known !== undefined) return known as T;
+    // A plain Date, Map, Set or RegExp is handed out as itself (a real Date passes util.types.isDate
+    // and structuredClone, which a Proxy cannot): tracked if it was loaded (the constructor tracked
+    // those), the app's own as it gave it (tracking it would change an object the app holds).
+    if (value !== this.#rawRoot && isTrackable(value)) return value;
     const proxy = new Proxy(value, this.#handler(value));
     this.#proxies.set(value, proxy);
     this.#targets.set(proxy, value);

@@ -1,3 +1,4 @@
+import { builtInPrototypeOf } from "./tracked-values.ts";
 import type { KeyPath, PathStep } from "./key-path.ts";
 import { ownDataKeys } from "./own-data-keys.ts";
 import { UnsupportedValueError } from "./unsupported-value-error.ts";
@@ -92,7 +93,8 @@ export function inspectData(data: unknown, registry: TypeRegistry): DataShape {
       pushArray(object, path, depth, pending);
       continue;
     }
-    const prototype: unknown = Object.getPrototypeOf(object);
+    // A Date, Map, Set or RegExp an open session tracks (tracked-values.ts) is what it was.
+    const prototype: unknown = builtInPrototypeOf(object);
     if (prototype === Object.prototype) {
       if (pushObject(object, path, depth, pending)) shape.guardedKeys = true;
       continue;

@@ -1,3 +1,4 @@
+import { builtInPrototypeOf } from "../../src/serialization/tracked-values.ts";
 import { Decimal } from "@prisma/client-runtime-utils";
 // Prototype pollution shows as a new or changed property on a built-in prototype, or as a data object
 // whose prototype is not the one its kind should have.
@@ -92,7 +93,8 @@ const expectedPrototypes = new Set<unknown>([
 export function assertPlainData(value: unknown, path = "data", seen = new Set<object>()): void {
   if (typeof value !== "object" || value === null || seen.has(value)) return;
   seen.add(value);
-  const prototype = Object.getPrototypeOf(value);
+  // A Date, Map, Set or RegExp an open session tracks has the library's subclass prototype.
+  const prototype = builtInPrototypeOf(value);
   if (!expectedPrototypes.has(prototype)) {
     throw new Error(`${path} has a foreign prototype: ${String(prototype?.constructor?.name ?? prototype)}`);
   }
