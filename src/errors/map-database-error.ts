@@ -116,9 +116,11 @@ function isUnavailable(f: DatabaseFailure): boolean {
   if (f.prismaCode !== undefined && unavailablePrismaCodes.test(f.prismaCode)) return true;
   if (f.sqlState === undefined)
     return /connection (terminated|closed|refused)|ECONNREFUSED|ECONNRESET|Connection terminated|is not queryable/i.test(f.message);
-  // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now;
-  // 53300: too many connections; 3D000: database does not exist; 28xxx: authentication.
-  return /^(08|28)/.test(f.sqlState) || ["57P01", "57P02", "57P03", "53300", "3D000"].includes(f.sqlState);
+  // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now; 57P05:
+  // idle session timeout; 53300: too many connections; 3D000: database does not exist; 28xxx:
+  // authentication; 25006: a read-only transaction (the endpoint reaches a standby, as during a
+  // failover before the promotion, or the server is in recovery): try again on the primary.
+  return /^(08|28)/.test(f.sqlState) || ["57P01", "57P02", "57P03", "57P05", "53300", "3D000", "25006"].includes(f.sqlState);
 }
 
 /**

@@ -11,8 +11,9 @@ import {
   TableNotFoundError,
   TransactionTimeoutError,
 } from "../../src/index.ts";
-import type pg from "pg";
+import pg from "pg";
 import { adminPool, deferred, newPrismaClient, randomId } from "../support/database.ts";
+import { migrationScriptsFor } from "../support/migrations.ts";
 import { destroyTest, initTest, type TestContext } from "../support/test-context.ts";
 
 let ctx: TestContext;
@@ -46,6 +47,47 @@ test("a server that refuses connections is StoreUnavailableError, quickly", asyn
     expect(isSessionStoreError(error, "StoreUnavailableError")).toBe(true);
   } finally {
     await down.close();
+  }
+});
+
+test("a server that only reads (a standby before its promotion: SQLSTATE 25006) is StoreUnavailableError on every write path", async () => {
+  // A read-only server, as a standby is: a database of its own whose every transaction is read-only
+  // (set on the database, not by a startup parameter, so that it works through PgBouncer too).
+  const name = `ro_${randomId().slice(0, 12)}`;
+  const admin = adminPool(1);
+  await admin.query(`CREATE DATABASE "${name}"`);
+  const url = new URL(ctx.url);
+  url.pathname = `/${name}`;
+  const readOnlyUrl = url.toString();
+  await admin.query(`ALTER DATABASE "${name}" SET default_transaction_read_only = on`);
+  // The table, in the one transaction that asks to write.
+  const table = `ro_${randomId().slice(0, 12)}`;
+  const setup = new pg.Client({ connectionString: readOnlyUrl });
+  await setup.connect();
+  await setup.query("BEGIN READ WRITE");
+  for (const sql of migrationScriptsFor(table)) await setup.query(sql);
+  await setup.query("COMMIT");
+  await setup.end();
+  const store = new PostgresStore({ datasourceUrl: readOnlyUrl, tableName: table });
+  const prisma = newPrismaClient(readOnlyUrl);
+  try {
+    for (const target of [store, new PostgresStore({ prisma, tableName: table })]) {
+      const id = randomId();
+      const failures = await Promise.all([
+        target.insert({ id, serialized: "x" }).catch((e: unknown) => e),
+        target.writeRow({ kind: "upsert", id, text: "x", expiresAt: new Date(Date.now() + 60_000) }).catch((e: unknown) => e),
+        target.transaction((tx) => tx.update({ id, serialized: "y" })).catch((e: unknown) => e),
+      ]);
+      for (const failure of failures) {
+        expect(failure).toBeInstanceOf(StoreUnavailableError);
+        expect(failure).toMatchObject({ code: "ERR_STORE_UNAVAILABLE", cause: { code: "25006" } });
+      }
+    }
+  } finally {
+    await store.close();
+    await prisma.$disconnect();
+    await admin.query(`DROP DATABASE "${name}" WITH (FORCE)`);
+    await admin.end();
   }
 });
 
