@@ -6,8 +6,12 @@ import { timedLock } from "./timed-lock.ts";
  * instead of the key, and revoking by it is scoped to a user (`user_id = $1 AND <handle> = $2`), so it
  * reaches only that user's few rows through the user index: it opens no session (get and set never
  * take it) and it cannot revoke another user's session.
+ *
+ * The key's bytes come from immutable functions only (stored keys are printable ASCII, so `escape`
+ * decoding with backslashes doubled gives exactly them): Citus refuses a STABLE function such as
+ * `convert_to` beside a column reference in a DELETE or UPDATE (revokeOne).
  */
-const handle = "substr(encode(sha256(convert_to(id::text, 'UTF8')), 'hex'), 1, 32)";
+const handle = "substr(encode(sha256(decode(replace(id::text, '\\', '\\\\'), 'escape')), 'hex'), 1, 32)";
 
 /**
  * Live, as the adapters see it: not past its expiry (`now`), and, with an absolute timeout, created

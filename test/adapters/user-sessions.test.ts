@@ -49,6 +49,17 @@ function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
 
 const storedKeyOf = (sid: string) => createHash("sha256").update(sid).digest().subarray(0, 24).toString("base64url");
 
+test("a handle is the first 128 bits of SHA-256 of the stored key, also for keys with backslashes and quotes; revoking by it works", async () => {
+  const { store, clock } = await newStore();
+  const sids = ["plain-id-0001", "back\\slash\\id", "quote'and\"double", "ends-with\\"];
+  for (const sid of sids) await store.set(sid, sessionOf({ user: "han" }, clock));
+  const { sessions } = await store.userSessions("han");
+  const expected = sids.map((sid) => createHash("sha256").update(sid).digest("hex").slice(0, 32));
+  expect(sessions.map((s) => s.handle).sort()).toEqual([...expected].sort());
+  for (const handle of expected) expect(await store.revokeUserSession("han", handle)).toBe(true);
+  expect(await store.countUserSessions("han")).toBe(0);
+});
+
 describe("userId and device", () => {
   test("every write stores the session's user; logging out (no user) clears it; the device is kept until given again", async () => {
     const { store, table, clock } = await newStore();
