@@ -123,10 +123,13 @@ test("prune shows a progress bar on a terminal", async () => {
   }
 });
 
-test("schema creates a missing table and is idempotent", async () => {
+test("schema creates a missing table and is idempotent, saying which it did", async () => {
   const name = `cli_schema_${randomId().slice(0, 8)}`;
-  expect((await cli(["schema", "--table", name])).code).toBe(0);
-  expect((await cli(["schema", "--table", name, "--json"])).stdout).toContain('"ensured": true');
+  const first = await cli(["schema", "--table", name]);
+  expect(first.code).toBe(0);
+  expect(first.stdout).toContain(`created table ${name}`);
+  const again = await cli(["schema", "--table", name, "--json"]);
+  expect(JSON.parse(again.stdout)).toMatchObject({ table: name, ensured: true, created: false });
   const { rows } = await ctx.admin.query(
     "SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
     [name],
