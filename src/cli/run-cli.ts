@@ -113,33 +113,51 @@ function commandNamed(name: string, values: CommandSettings, env: NodeJS.Process
   }
 }
 
+/** `parse()`, with parseArgs' own errors (an unknown option, a missing value) as a UsageError in a sentence. */
+function parsed<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS")) throw error;
+    const option = /'(-[^']*)'/.exec((error as Error).message)?.[1];
+    throw new UsageError(
+      code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option !== undefined
+        ? `unknown option ${option}`
+        : ((error as Error).message.split(/\. /)[0] ?? (error as Error).message),
+    );
+  }
+}
+
 /** Runs the CLI with `argv` (without node and script). @returns the exit code */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let json = argv.includes("--json");
   const output = () => createOutput(json);
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        url: { type: "string" },
-        "data-dir": { type: "string" },
-        table: { type: "string" },
-        json: { type: "boolean", default: false },
-        limit: { type: "string" },
-        after: { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        "batch-size": { type: "string" },
-        plaintext: { type: "boolean", default: false },
-        user: { type: "string" },
-        yes: { type: "boolean", default: false },
-        from: { type: "string" },
-        "source-table": { type: "string" },
-        "hash-ids": { type: "string" },
-        encrypt: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
+    const { values, positionals } = parsed(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          url: { type: "string" },
+          "data-dir": { type: "string" },
+          table: { type: "string" },
+          json: { type: "boolean", default: false },
+          limit: { type: "string" },
+          after: { type: "string" },
+          "dry-run": { type: "boolean", default: false },
+          "batch-size": { type: "string" },
+          plaintext: { type: "boolean", default: false },
+          user: { type: "string" },
+          yes: { type: "boolean", default: false },
+          from: { type: "string" },
+          "source-table": { type: "string" },
+          "hash-ids": { type: "string" },
+          encrypt: { type: "boolean", default: false },
+          help: { type: "boolean", short: "h", default: false },
+        },
+      }),
+    );
     json = values.json;
     const [name, ...args] = positionals;
     if (values.help || name === undefined) {
@@ -181,6 +199,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     const message = error instanceof Error ? error.message : String(error);
     if (json) process.stdout.write(`${JSON.stringify({ error: { name, message, exitCode: code } })}\n`);
     process.stderr.write(`${name}: ${message}\n`);
+    // A usage error is the user's to fix: the usage goes with it.
+    if (error instanceof UsageError && !json) process.stderr.write(`\n${usage}\n`);
     return code;
   }
 }

@@ -224,7 +224,8 @@ describe("bad input and unreachable databases", () => {
     ["an unknown command", ["frobnicate"], 2, /unknown command/],
     ["no command", [], 2, /Usage: prisma-pg-session/],
     ["a bad --limit", ["list", "--limit", "0"], 2, /--limit must be a positive whole number/],
-    ["an unknown option", ["list", "--bogus"], 2, /Unknown option '--bogus'/],
+    ["an unknown option", ["list", "--bogus"], 2, /UsageError: unknown option --bogus\n\nUsage: prisma-pg-session/],
+    ["an option without its value", ["list", "--limit"], 2, /UsageError: Option '--limit <value>' argument missing/],
     [
       "an unreachable server",
       ["stats", "--url", "postgresql://postgres@127.0.0.1:1/none"],
