@@ -17,7 +17,8 @@ interface PendingWrite extends OrderedWrite {
 /** A batch statement's answer for one row. */
 interface BatchRow {
   id: string;
-  skipped: boolean;
+  /** Only the skip-locked statements say (the others lock or wait for every row they write). */
+  skipped?: boolean;
   inserted?: boolean;
 }
 
@@ -255,10 +256,9 @@ export class CoalescedRows implements SessionRows {
   // Every op here has the kind and shape of the first (see #flushWrites). Rows go in key order, so
   // that the rows a statement inserts (and waits on, when another transaction inserts the same id) are
   // taken in one order by every server.
-  async #batch(ops: RowWrite[], form: "bounded" | "skipLocked" | "many"): Promise<BatchRow[]> {
+  #batch(ops: RowWrite[], form: "bounded" | "skipLocked" | "many"): Promise<BatchRow[]> {
     const [sql, values] = this.#manyRowWrite(ops, form);
-    const rows = await this.#db.query<BatchRow>(sql, values);
-    return form === "skipLocked" ? rows : rows.map((row) => ({ ...row, skipped: false }));
+    return this.#db.query<BatchRow>(sql, values);
   }
 
   #manyRowWrite(unsorted: RowWrite[], form: "bounded" | "skipLocked" | "many"): [string, unknown[]] {

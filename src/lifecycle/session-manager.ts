@@ -1,4 +1,5 @@
 import { lockInTurn } from "../store/lock-timeout.ts";
+import { lockQuery } from "../table/timed-lock.ts";
 import type { LockTurn } from "../store/row-turns.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DuplicateSessionIdError, ReadOnlyFieldError, SessionNotFoundError, SessionReentryError } from "../errors/store-errors.ts";
@@ -394,11 +395,8 @@ export class SessionManager<D extends SessionData = SessionData> extends Session
   async #materialize(tx: StoreTransaction, id: string, lockTimeout: string | undefined): Promise<LockedRecord> {
     if (this.#absoluteTimeoutMs === undefined && this.#ttl === undefined) return tx.materialize({ id, serialized: null }, lockTimeout);
     const { lock, lockWithin } = this.#users.statements;
-    const [row] = await tx.query<{ a_session: string | null; created_at: Date | null; expires_at: Date | null }>(
-      lockTimeout === undefined ? lock : lockWithin,
-      lockTimeout === undefined ? [id] : [id, lockTimeout],
-      id,
-    );
+    const [sql, values] = lockQuery(lock, lockWithin, id, lockTimeout);
+    const [row] = await tx.query<{ a_session: string | null; created_at: Date | null; expires_at: Date | null }>(sql, values, id);
     if (row === undefined) throw this.#notFound(id);
     this.#assertLive(id, row);
     return { id, serialized: row.a_session, expiresAt: row.expires_at };

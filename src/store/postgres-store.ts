@@ -123,7 +123,7 @@ export class PostgresStore {
       const timeout = settings.timeout ?? this.#options.transaction.timeout ?? transactionDefaults.timeout;
       const turn = await this.#turns.take(key, Math.min(lockTimeout ?? timeout, 2 ** 31 - 1), this.#context.table.name);
       const left = lockTimeout === undefined ? undefined : Math.max(1, Math.ceil(lockTimeout - turn.waitedMs));
-      const lockTurn: LockTurn = { ...turn, end: turn.end, joined, lockTimeoutMs: left ?? (joined ? undefined : Math.ceil(timeout)) };
+      const lockTurn: LockTurn = { ...turn, joined, lockTimeoutMs: left ?? (joined ? undefined : Math.ceil(timeout)) };
       try {
         return await this.#transaction((tx) => fn(tx, lockTurn), settings);
       } finally {

@@ -1,4 +1,5 @@
 import { mapStatementError } from "../errors/map-database-error.ts";
+import { lockQuery } from "../table/timed-lock.ts";
 import { SessionNotFoundError } from "../errors/store-errors.ts";
 import type { Queryable } from "../driver/driver.ts";
 import { assertStorableId, assertStorablePayload, type SessionRecord } from "./session-record.ts";
@@ -60,9 +61,7 @@ export class StoreTransaction {
    */
   materialize(record: SessionRecord, lockTimeout?: string): Promise<SessionRecord> {
     const { materialize, materializeWithin } = this.#context.statements;
-    return lockTimeout === undefined
-      ? this.#select(record, materialize, [record.id])
-      : this.#select(record, materializeWithin, [record.id, lockTimeout]);
+    return this.#select(record, ...lockQuery(materialize, materializeWithin, record.id, lockTimeout));
   }
 
   /** Like `materialize`, without the lock: what the last commit left. @throws SessionNotFoundError */

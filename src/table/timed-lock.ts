@@ -11,3 +11,11 @@ export function timedLock(statement: string): string {
   if (!statement.endsWith(lockSuffix)) throw new Error(`not a row-lock statement: ${statement}`);
   return `${statement.slice(0, -lockSuffix.length)}WHERE id = $1::bpchar AND set_config('lock_timeout', $2::text, true) IS NOT NULL FOR UPDATE`;
 }
+
+/**
+ * The lock statement and its values for `key`: `plain`, or with a `lockTimeout` (`'5000ms'`) `within`,
+ * its timedLock form.
+ */
+export function lockQuery(plain: string, within: string, key: string, lockTimeout: string | undefined): [string, unknown[]] {
+  return lockTimeout === undefined ? [plain, [key]] : [within, [key, lockTimeout]];
+}

@@ -5,6 +5,7 @@
 // read, see `StoredState`), and a row-locked unit of work on the adapter's rows.
 import type { LockTurn } from "../../store/row-turns.ts";
 import { lockInTurn } from "../../store/lock-timeout.ts";
+import { lockQuery } from "../../table/timed-lock.ts";
 import { randomBytes } from "node:crypto";
 import { runOneRowWrite } from "../../coalescer/direct-rows.ts";
 import type { StoredRow } from "../../coalescer/session-rows.ts";
@@ -363,11 +364,9 @@ export class SessionEngine {
   }
 
   #lock(tx: StoreTransaction, key: string, turn: LockTurn): Promise<StoredRow[]> {
-    const lock = (lockTimeout: string | undefined) =>
-      lockTimeout === undefined
-        ? tx.query<StoredRow>(this.#lockStatement, [key])
-        : tx.query<StoredRow>(this.#lockWithinStatement, [key, lockTimeout]);
-    return lockInTurn(tx, turn, lock);
+    return lockInTurn(tx, turn, (lockTimeout) =>
+      tx.query<StoredRow>(...lockQuery(this.#lockStatement, this.#lockWithinStatement, key, lockTimeout)),
+    );
   }
 
   /** Deletes expired rows in batches until none is left. @returns rows deleted */
